@@ -1,0 +1,7 @@
+import { defineConfig } from 'fw';
+
+export default defineConfig({
+  entry: 'src/app.ts',
+  port: 3000,
+  gracefulTimeout: 30,
+});

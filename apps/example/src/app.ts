@@ -1,0 +1,28 @@
+import Fastify from 'fastify';
+import { requestStats } from './plugins/request-stats.js';
+import { healthRoutes } from './routes/health.js';
+import { helloRoutes } from './routes/hello.js';
+import { slowRoutes } from './routes/slow.js';
+
+/** Changed by a deploy; `GET /` shows which version answered. */
+export const VERSION = 'v1';
+
+/**
+ * fw's app contract: default-export a Fastify instance or a factory returning one. fw awaits
+ * `ready()`, listens on the sockets its master owns, and drains on reload; the app never calls
+ * `listen` itself.
+ */
+export default async function createApp() {
+  const app = Fastify({
+    // Every request logs at info; in production only warnings and errors, unless LOG_LEVEL says so.
+    logger: { level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'production' ? 'warn' : 'info') },
+  });
+  await app.register(requestStats);
+  await app.register(helloRoutes, { version: VERSION });
+  await app.register(healthRoutes);
+  await app.register(slowRoutes);
+  app.addHook('onClose', async () => {
+    app.log.warn({ served: app.stats.served }, 'worker closing: all requests finished');
+  });
+  return app;
+}

@@ -1,0 +1,34 @@
+import { defineCommand } from 'citty';
+import { appPaths, controlRequest } from '@fw/runtime';
+import { resolveAppDir } from '../app-context.js';
+import { dirArg, rejectUnknownFlags } from '../args.js';
+
+const args = { ...dirArg } as const;
+
+/** Long enough for any boot timeout; the master answers as soon as the rollout is decided. */
+const RELOAD_ANSWER_TIMEOUT_MS = 15 * 60_000;
+
+export default defineCommand({
+  meta: {
+    name: 'reload',
+    description: 'Roll out the latest build with no downtime; exits non-zero if the new build is refused',
+  },
+  args,
+  async run({ args: parsed, rawArgs }) {
+    rejectUnknownFlags('reload', rawArgs, args);
+    const appDir = resolveAppDir(parsed.dir);
+    const response = await controlRequest(appPaths(appDir).controlSocket, { command: 'reload' }, RELOAD_ANSWER_TIMEOUT_MS);
+    if (response.command !== 'reload') {
+      throw new Error(response.ok ? 'unexpected answer from the master' : response.error.message);
+    }
+    const { outcome } = response;
+    if (outcome.ok) {
+      process.stdout.write(`reloaded: generation ${outcome.generation} serving build ${outcome.build.id} (ready in ${outcome.ms} ms)\n`);
+      return;
+    }
+    const which = outcome.generation === null ? 'reload' : `generation ${outcome.generation}`;
+    process.stderr.write(`${which} refused, the previous version keeps serving: ${outcome.error.message}\n`);
+    if (outcome.error.stack) process.stderr.write(`${outcome.error.stack}\n`);
+    process.exitCode = 1;
+  },
+});

@@ -1,0 +1,43 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineCommand } from 'citty';
+import { appPaths, controlRequest, runningMasterPid } from '@fw/runtime';
+import { resolveAppDir } from '../app-context.js';
+import { dirArg, rejectUnknownFlags } from '../args.js';
+
+const args = {
+  ...dirArg,
+  force: { type: 'boolean', description: 'Kill the workers at once instead of draining them' },
+  timeout: { type: 'string', description: 'Seconds to wait for the master to exit (default 120)' },
+} as const;
+
+export default defineCommand({
+  meta: { name: 'stop', description: 'Stop gracefully: in-flight requests finish, then everything exits' },
+  args,
+  async run({ args: parsed, rawArgs }) {
+    rejectUnknownFlags('stop', rawArgs, args);
+    const appDir = resolveAppDir(parsed.dir);
+    const paths = appPaths(appDir);
+    const pid = await runningMasterPid(paths.pidFile);
+    await controlRequest(paths.controlSocket, { command: 'stop', force: parsed.force === true }, 10_000);
+    const timeoutMs = Number(parsed.timeout ?? 120) * 1000;
+    const deadline = Date.now() + timeoutMs;
+    while (pid !== null && isAlive(pid)) {
+      if (Date.now() > deadline) {
+        process.stderr.write(`the master (pid ${pid}) is still draining after ${timeoutMs / 1000} s; "fw stop --force" kills the workers\n`);
+        process.exitCode = 1;
+        return;
+      }
+      await sleep(50);
+    }
+    process.stdout.write(`stopped${pid === null ? '' : ` (master pid ${pid})`}\n`);
+  },
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,20 @@
+/** What `fw.config.ts` may set. Command-line flags override it, and the environment does too. */
+export interface FwConfig {
+  /** The app's entry, relative to the app folder. Default `src/app.ts`. */
+  entry?: string;
+  /** TCP port to listen on. Default 3000; `PORT` and `--port` override. */
+  port?: number;
+  /** Address to listen on. Default `127.0.0.1`; `HOST` and `--host` override. */
+  host?: string;
+  /** Worker processes under `fw start`. Default: the number of CPUs; `WEB_CONCURRENCY` and `--workers` override. */
+  workers?: number;
+  /** Seconds a draining worker may take to finish its requests before it is killed. Default 30. */
+  gracefulTimeout?: number;
+  /** Seconds a new worker may take to load the app and become ready. Default 30. */
+  bootTimeout?: number;
+}
+
+/** Identity function: gives `fw.config.ts` types and completion. */
+export function defineConfig(config: FwConfig): FwConfig {
+  return config;
+}

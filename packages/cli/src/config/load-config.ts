@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../usage-error.js';
+import type { FwConfig } from './define-config.js';
+
+/** Looked for in this order; the first that exists is the app's config. */
+export const CONFIG_FILES = ['fw.config.ts', 'fw.config.mts', 'fw.config.js', 'fw.config.mjs'] as const;
+
+const configSchema = z.strictObject({
+  entry: z.string().optional(),
+  port: z.unknown().optional(),
+  host: z.unknown().optional(),
+  workers: z.unknown().optional(),
+  gracefulTimeout: z.unknown().optional(),
+  bootTimeout: z.unknown().optional(),
+});
+
+export interface LoadedConfig {
+  config: FwConfig;
+  /** Path of the file read, or null when the app has none. */
+  file: string | null;
+  /** Every file the config imported, so a watcher knows what to watch. */
+  dependencies: string[];
+}
+
+/**
+ * Loads `fw.config.*` from the app folder with bundle-require (on fw's esbuild): TypeScript
+ * works, and the files it read come back. Shape is checked here; values in `resolveSettings`.
+ */
+export async function loadConfig(appDir: string): Promise<LoadedConfig> {
+  const file = CONFIG_FILES.map((name) => path.join(appDir, name)).find((candidate) => existsSync(candidate));
+  if (!file) return { config: {}, file: null, dependencies: [] };
+  const name = path.basename(file);
+  let loaded: { mod: { default?: unknown }; dependencies: string[] };
+  try {
+    const { bundleRequire } = await import('bundle-require');
+    loaded = await bundleRequire({ filepath: file, cwd: appDir });
+  } catch (error) {
+    throw new UsageError(`${name} could not be loaded: ${firstLine(error)}; fix the file or remove it`);
+  }
+  const exported = loaded.mod.default ?? loaded.mod;
+  const parsed = configSchema.safeParse(exported);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw new UsageError(
+        `unknown setting "${issue.keys[0]}" in ${name}: known settings are ${Object.keys(configSchema.shape).join(', ')}`,
+      );
+    }
+    const where = issue?.path.length ? `"${issue.path.join('.')}" in ${name}` : name;
+    throw new UsageError(`invalid ${where}: ${issue?.message ?? 'not an object'}; export default defineConfig({ ... })`);
+  }
+  return { config: parsed.data as FwConfig, file, dependencies: loaded.dependencies.map((dep) => path.resolve(appDir, dep)) };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

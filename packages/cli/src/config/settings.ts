@@ -1,0 +1,84 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../usage-error.js';
+import type { FwConfig } from './define-config.js';
+
+export interface Settings {
+  appDir: string;
+  entry: string;
+  port: number;
+  host: string;
+  workers: number;
+  gracefulTimeoutMs: number;
+  bootTimeoutMs: number;
+}
+
+type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'bootTimeout';
+
+interface Spec<T> {
+  flag: string;
+  env: string[];
+  expected: string;
+  default: () => T;
+  parse: (raw: unknown) => T | undefined;
+}
+
+const wholeNumber = (min: number, max: number) => (raw: unknown) => {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
+};
+const seconds = (raw: unknown) => {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 86_400 ? value : undefined;
+};
+const text = (raw: unknown) => (typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined);
+
+/** Every setting: where it comes from, what it accepts, its default. */
+const specs: { [K in Key]: Spec<K extends 'entry' | 'host' ? string : number> } = {
+  entry: { flag: '--entry', env: [], expected: 'a path such as src/app.ts', default: () => 'src/app.ts', parse: text },
+  port: { flag: '--port', env: ['PORT'], expected: 'a whole number from 0 to 65535, e.g. 3000', default: () => 3000, parse: wholeNumber(0, 65_535) },
+  host: { flag: '--host', env: ['HOST'], expected: 'an address such as 127.0.0.1 or 0.0.0.0', default: () => '127.0.0.1', parse: text },
+  workers: { flag: '--workers', env: ['WEB_CONCURRENCY'], expected: 'a whole number from 1 to 256, e.g. 2', default: () => availableParallelism(), parse: wholeNumber(1, 256) },
+  gracefulTimeout: { flag: '--graceful-timeout', env: ['FW_GRACEFUL_TIMEOUT'], expected: 'seconds above 0, e.g. 30', default: () => 30, parse: seconds },
+  bootTimeout: { flag: '--boot-timeout', env: ['FW_BOOT_TIMEOUT'], expected: 'seconds above 0, e.g. 30', default: () => 30, parse: seconds },
+};
+
+export interface SettingSources {
+  appDir: string;
+  flags: Partial<Record<Key, string | undefined>>;
+  env: NodeJS.ProcessEnv;
+  config: FwConfig;
+  configFile: string | null;
+}
+
+/** Precedence: command-line flags, then the environment, then `fw.config.ts`, then defaults. */
+export function resolveSettings(sources: SettingSources): Settings {
+  const pick = <K extends Key>(key: K) => {
+    const spec = specs[key];
+    const candidates: [label: string, raw: unknown][] = [];
+    const flag = sources.flags[key];
+    if (flag !== undefined) candidates.push([`${spec.flag} "${flag}"`, flag]);
+    for (const name of spec.env) {
+      const value = sources.env[name];
+      if (value !== undefined && value !== '') candidates.push([`${name}="${value}" in the environment`, value]);
+    }
+    const fromConfig = sources.config[key];
+    if (fromConfig !== undefined) {
+      candidates.push([`${key}: ${JSON.stringify(fromConfig)} in ${path.basename(sources.configFile ?? 'fw.config.ts')}`, fromConfig]);
+    }
+    const [label, raw] = candidates[0] ?? [];
+    if (label === undefined) return spec.default();
+    const value = spec.parse(raw);
+    if (value === undefined) throw new UsageError(`invalid ${label}: expected ${spec.expected}`);
+    return value;
+  };
+  return {
+    appDir: sources.appDir,
+    entry: pick('entry') as string,
+    port: pick('port') as number,
+    host: pick('host') as string,
+    workers: pick('workers') as number,
+    gracefulTimeoutMs: (pick('gracefulTimeout') as number) * 1000,
+    bootTimeoutMs: (pick('bootTimeout') as number) * 1000,
+  };
+}

@@ -1,0 +1,55 @@
+import { createRequire } from 'node:module';
+import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
+import { BuildError } from './build/bundle.js';
+import { UsageError } from './usage-error.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+// Subcommands load lazily: `fw reload` never loads esbuild.
+const subCommands = {
+  build: () => import('./commands/build.js').then((module) => module.default),
+  start: () => import('./commands/start.js').then((module) => module.default),
+  reload: () => import('./commands/reload.js').then((module) => module.default),
+  stop: () => import('./commands/stop.js').then((module) => module.default),
+};
+
+const fw = defineCommand({
+  meta: { name: 'fw', version, description: 'Run Node.js web apps with zero downtime' },
+  subCommands,
+});
+
+async function main(rawArgs: string[]): Promise<void> {
+  const [first] = rawArgs;
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  if (!first || first === '--help' || first === '-h') {
+    await showUsage(fw);
+    return;
+  }
+  const load = subCommands[first as keyof typeof subCommands];
+  if (!load) throw new UsageError(`unknown command "${first}": the commands are ${Object.keys(subCommands).join(', ')}`);
+  const command = (await load()) as CommandDef;
+  if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
+    await showUsage(command, fw);
+    return;
+  }
+  await runCommand(command, { rawArgs: rawArgs.slice(1) });
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error instanceof Error && error.name === 'CLIError')) {
+    process.stderr.write(`fw: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (error instanceof BuildError) {
+    process.stderr.write(`fw: build failed\n${error.formatted}`);
+    process.exitCode = 1;
+    return;
+  }
+  const known = error instanceof Error && ['ControlUnavailableError', 'AlreadyRunningError', 'NoBuildError', 'BindError'].includes(error.name);
+  process.stderr.write(`fw: ${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,88 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { isWorkerMessage, tag, type MasterMessage, type WorkerMessage } from './ipc.js';
+import type { Spawner, SpawnRequest, WorkerProcess } from './spawner.js';
+
+/** A listening socket the master owns: the native handle every worker listens on, and its address. */
+export interface ListeningSocket {
+  /** A bound server handle (TCP or pipe) the master itself never accepts on. */
+  handle: unknown;
+  /** Printable, e.g. `http://127.0.0.1:3000` or `unix:/run/app.sock`. */
+  address: string;
+}
+
+export interface ForkSpawnerOptions {
+  sockets: readonly ListeningSocket[];
+  /** Working directory of the workers: the app's folder. */
+  cwd: string;
+  /** Extra environment for the workers (the master's own environment is inherited). */
+  env?: NodeJS.ProcessEnv;
+  execArgv?: string[];
+  /** The worker bootstrap; defaults to this package's `worker/main.js`. */
+  workerScript?: string;
+}
+
+export const defaultWorkerScript = fileURLToPath(new URL('./worker/main.js', import.meta.url));
+
+/** Production's spawner: forks the worker bootstrap on a build and hands it the listening sockets. */
+export class ForkSpawner implements Spawner {
+  constructor(private readonly options: ForkSpawnerOptions) {}
+
+  spawn(request: SpawnRequest): WorkerProcess {
+    const child = fork(this.options.workerScript ?? defaultWorkerScript, [], {
+      cwd: this.options.cwd,
+      env: {
+        ...process.env,
+        ...this.options.env,
+        FW_WORKER_ID: String(request.workerId),
+        FW_GENERATION: String(request.generation),
+        FW_BUILD_ID: request.build.id,
+        FW_BUILD_ENTRY: request.build.entry,
+      },
+      execArgv: this.options.execArgv ?? [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    const worker = new ForkedWorker(child);
+    const count = this.options.sockets.length;
+    this.options.sockets.forEach((socket, index) => {
+      worker.sendWithHandle({ type: 'socket', index, count, address: socket.address }, socket.handle);
+    });
+    return worker;
+  }
+}
+
+class ForkedWorker implements WorkerProcess {
+  constructor(private readonly child: ChildProcess) {
+    // A failed send (the worker died meanwhile) surfaces as its exit; an unhandled 'error' would
+    // take the master down instead.
+    child.on('error', () => undefined);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  send(message: MasterMessage): void {
+    if (this.child.connected) this.child.send(tag(message), () => undefined);
+  }
+
+  sendWithHandle(message: MasterMessage, handle: unknown): void {
+    if (!this.child.connected) return;
+    this.child.send(tag(message), handle as Parameters<ChildProcess['send']>[1], () => undefined);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+
+  onMessage(listener: (message: WorkerMessage) => void): void {
+    this.child.on('message', (message) => {
+      if (isWorkerMessage(message)) listener(message);
+    });
+  }
+
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.child.once('exit', listener);
+  }
+}

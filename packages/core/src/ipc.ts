@@ -1,0 +1,71 @@
+/**
+ * The messages a master and its workers exchange over the IPC channel.
+ *
+ * A worker's life, as messages:
+ *   master → worker  `socket` (one per listening handle, the handle rides along)
+ *   worker → master  `booted`   the app is loaded and its own start-up finished
+ *   master → worker  `serve`    the whole generation booted: start accepting
+ *   worker → master  `ready`    listening on every handed socket
+ *   master → worker  `drain`    stop accepting, finish in-flight requests, exit
+ * A worker that cannot boot sends `boot-error` and exits with EXIT_BOOT_ERROR.
+ */
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** How a worker should listen on one handed socket: the handle comes with the message. */
+export interface SocketMessage {
+  type: 'socket';
+  index: number;
+  count: number;
+  /** Printable address, e.g. `http://127.0.0.1:3000` or `unix:/run/app.sock`. */
+  address: string;
+}
+
+export type MasterMessage =
+  | SocketMessage
+  | { type: 'serve' }
+  | { type: 'drain' };
+
+export type WorkerMessage =
+  | { type: 'booted'; bootMs: number }
+  | { type: 'ready' }
+  | { type: 'boot-error'; error: SerializedError }
+  | { type: 'drained' };
+
+const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained']);
+const masterMessageTypes = new Set<MasterMessage['type']>(['socket', 'serve', 'drain']);
+
+/** IPC also carries messages that are not ours (an app's own `process.send`): tell them apart. */
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return hasType(value) && workerMessageTypes.has(value.type as WorkerMessage['type']) && hasFwTag(value);
+}
+
+export function isMasterMessage(value: unknown): value is MasterMessage {
+  return hasType(value) && masterMessageTypes.has(value.type as MasterMessage['type']) && hasFwTag(value);
+}
+
+/** Every fw message carries this tag, so an app's own IPC traffic is never mistaken for ours. */
+export const FW_TAG = 'fw:v1';
+
+export function tag<T extends object>(message: T): T & { fw: typeof FW_TAG } {
+  return { ...message, fw: FW_TAG };
+}
+
+function hasType(value: unknown): value is { type: unknown } {
+  return typeof value === 'object' && value !== null && 'type' in value;
+}
+
+function hasFwTag(value: object): boolean {
+  return (value as { fw?: unknown }).fw === FW_TAG;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  }
+  return { name: 'Error', message: String(error) };
+}

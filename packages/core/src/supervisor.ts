@@ -1,0 +1,350 @@
+import { EventEmitter } from 'node:events';
+import { defaultBackoff, restartDelay, type BackoffPolicy } from './backoff.js';
+import { CommandQueue } from './command-queue.js';
+import { serializeError, type SerializedError } from './ipc.js';
+import type { BuildRef, Spawner } from './spawner.js';
+import { WorkerHandle, WorkerStartError, type WorkerExit, type WorkerInfo } from './worker-handle.js';
+
+export interface SupervisorOptions {
+  spawner: Spawner;
+  /** The build the next generation runs; rejects when there is none (the rollout is refused). */
+  resolveBuild: () => Promise<BuildRef>;
+  /** How many workers serve at once. */
+  workers: number;
+  /** A new worker not ready within this is killed and its generation refused. */
+  bootTimeoutMs?: number;
+  /** A draining worker still alive after this is killed. */
+  gracefulTimeoutMs?: number;
+  backoff?: BackoffPolicy;
+  /** How often recorded deadlines are checked. */
+  checkIntervalMs?: number;
+}
+
+export type RolloutOutcome =
+  | { ok: true; generation: number; build: BuildRef; ms: number }
+  | { ok: false; generation: number | null; error: SerializedError; ms: number };
+
+export type RetireReason = 'reload' | 'refused' | 'scale-down' | 'stop';
+
+export type SupervisorEvent =
+  | { type: 'worker-started'; worker: WorkerInfo }
+  | { type: 'worker-ready'; worker: WorkerInfo }
+  | { type: 'rollout-started'; generation: number; build: BuildRef; workers: number }
+  | { type: 'generation-ready'; generation: number; build: BuildRef; ms: number; pids: (number | undefined)[] }
+  | { type: 'rollout-refused'; generation: number | null; error: SerializedError }
+  | { type: 'worker-draining'; worker: WorkerInfo; reason: RetireReason }
+  | { type: 'worker-exited'; worker: WorkerInfo; exit: WorkerExit; expected: boolean }
+  | { type: 'worker-killed'; worker: WorkerInfo; reason: 'boot-timeout' | 'drain-timeout' | 'stop' }
+  | { type: 'worker-crashed'; worker: WorkerInfo; exit: WorkerExit; restartInMs: number }
+  | { type: 'replacement-failed'; generation: number; error: SerializedError; retryInMs: number }
+  | { type: 'scaled'; workers: number }
+  | { type: 'stopped' };
+
+export interface SupervisorStatus {
+  generation: number | null;
+  build: string | null;
+  desiredWorkers: number;
+  stopping: boolean;
+  workers: WorkerInfo[];
+  lastRollout: RolloutOutcome | null;
+}
+
+class RolloutAborted extends Error {
+  constructor() {
+    super('the master is stopping');
+  }
+}
+
+/**
+ * One per master: the desired worker count, the current build, and the workers grouped in
+ * generations. Every command (start, reload, scale, replace) runs through one queue, one at a time;
+ * a worker's exit only records a fact and enqueues. Stop is the exception: it preempts a rollout.
+ */
+export class Supervisor {
+  private readonly queue = new CommandQueue();
+  private readonly workers = new Set<WorkerHandle>();
+  private readonly events = new EventEmitter();
+  private readonly bootTimeoutMs: number;
+  private readonly gracefulTimeoutMs: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly checkIntervalMs: number;
+  private desired: number;
+  private nextWorkerId = 1;
+  private lastGeneration = 0;
+  private current: { generation: number; build: BuildRef } | null = null;
+  private lastRollout: RolloutOutcome | null = null;
+  private pendingReload: Promise<RolloutOutcome> | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly rolloutAbort = new AbortController();
+  private readonly crashTimes: number[] = [];
+  private readonly replacementTimers = new Set<NodeJS.Timeout>();
+  private ticker: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: SupervisorOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new RangeError(`workers must be a whole number of at least 1, got ${options.workers}`);
+    }
+    this.desired = options.workers;
+    this.bootTimeoutMs = options.bootTimeoutMs ?? 30_000;
+    this.gracefulTimeoutMs = options.gracefulTimeoutMs ?? 30_000;
+    this.backoff = options.backoff ?? defaultBackoff;
+    this.checkIntervalMs = options.checkIntervalMs ?? 100;
+  }
+
+  on(listener: (event: SupervisorEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  /** Starts the first generation. */
+  start(): Promise<RolloutOutcome> {
+    return this.queue.run(() => this.rollout());
+  }
+
+  /**
+   * Rolls out a new generation on the latest build. A reload asked for while another is queued
+   * joins it; one asked for during a rollout becomes a single follow-up, so every caller learns the
+   * outcome of a rollout that began after it asked.
+   */
+  reload(): Promise<RolloutOutcome> {
+    if (this.pendingReload) return this.pendingReload;
+    const reload = this.queue.run(() => {
+      this.pendingReload = null;
+      return this.rollout();
+    });
+    this.pendingReload = reload;
+    return reload;
+  }
+
+  /** One worker more (+1) or fewer (-1); never below one. */
+  scale(delta: number): Promise<number> {
+    return this.queue.run(() => this.applyScale(delta));
+  }
+
+  /**
+   * Graceful stop: every worker drains, then the promise resolves. With `force`, or when called
+   * again with `force` during a graceful stop, every worker is killed at once.
+   */
+  stop(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) for (const worker of this.workers) this.kill(worker, 'stop');
+    if (this.stopping) return this.stopping;
+    this.stopping = this.stopAll();
+    return this.stopping;
+  }
+
+  status(): SupervisorStatus {
+    return {
+      generation: this.current?.generation ?? null,
+      build: this.current?.build.id ?? null,
+      desiredWorkers: this.desired,
+      stopping: this.stopping !== null,
+      workers: [...this.workers].map((worker) => worker.info()),
+      lastRollout: this.lastRollout,
+    };
+  }
+
+  private async rollout(): Promise<RolloutOutcome> {
+    const startedAt = Date.now();
+    const refuse = (generation: number | null, error: unknown): RolloutOutcome => {
+      const outcome: RolloutOutcome = { ok: false, generation, error: describeStartError(error), ms: Date.now() - startedAt };
+      this.lastRollout = outcome;
+      this.emit({ type: 'rollout-refused', generation, error: outcome.error });
+      return outcome;
+    };
+    if (this.stopping) return refuse(null, new RolloutAborted());
+
+    let build: BuildRef;
+    try {
+      build = await this.options.resolveBuild();
+    } catch (error) {
+      return refuse(null, error);
+    }
+    if (this.stopping) return refuse(null, new RolloutAborted());
+
+    const generation = ++this.lastGeneration;
+    this.emit({ type: 'rollout-started', generation, build, workers: this.desired });
+    const fresh: WorkerHandle[] = [];
+    try {
+      for (let i = 0; i < this.desired; i++) fresh.push(this.spawnWorker(generation, build));
+      // Health gate: the generation serves only once every one of its workers has booted.
+      await this.unlessStopping(Promise.all(fresh.map((worker) => worker.whenBooted)));
+      for (const worker of fresh) worker.send({ type: 'serve' });
+      await this.unlessStopping(Promise.all(fresh.map((worker) => worker.whenReady)));
+    } catch (error) {
+      for (const worker of fresh) this.retire(worker, 'refused');
+      return refuse(generation, error);
+    }
+
+    this.current = { generation, build };
+    const outcome: RolloutOutcome = { ok: true, generation, build, ms: Date.now() - startedAt };
+    this.lastRollout = outcome;
+    this.emit({ type: 'generation-ready', generation, build, ms: outcome.ms, pids: fresh.map((worker) => worker.pid) });
+    for (const worker of this.workers) {
+      if (worker.generation !== generation) this.retire(worker, 'reload');
+    }
+    return outcome;
+  }
+
+  private async applyScale(delta: number): Promise<number> {
+    if (this.stopping) return this.desired;
+    this.desired = Math.max(1, this.desired + delta);
+    if (this.current) {
+      const serving = this.servingWorkers();
+      if (serving.length > this.desired) {
+        // The oldest goes first: it has had the longest to leak.
+        for (const worker of serving.slice(0, serving.length - this.desired)) this.retire(worker, 'scale-down');
+      }
+      for (let missing = this.desired - serving.length; missing > 0; missing--) {
+        await this.addWorker(this.current.generation);
+      }
+    }
+    this.emit({ type: 'scaled', workers: this.desired });
+    return this.desired;
+  }
+
+  /** Starts one more worker of the current generation (a crash replacement or a scale-up). */
+  private async addWorker(generation: number): Promise<void> {
+    if (this.stopping || !this.current || this.current.generation !== generation) return;
+    if (this.servingWorkers().length >= this.desired) return;
+    const worker = this.spawnWorker(generation, this.current.build);
+    try {
+      await this.unlessStopping(worker.whenBooted);
+      worker.send({ type: 'serve' });
+      await this.unlessStopping(worker.whenReady);
+    } catch (error) {
+      this.retire(worker, 'refused');
+      if (this.stopping) return;
+      this.crashTimes.push(Date.now());
+      const retryInMs = Math.max(this.backoff.initialMs, restartDelay(this.crashTimes, Date.now(), this.backoff));
+      this.emit({ type: 'replacement-failed', generation, error: describeStartError(error), retryInMs });
+      this.scheduleReplacement(generation, retryInMs);
+    }
+  }
+
+  private spawnWorker(generation: number, build: BuildRef): WorkerHandle {
+    const id = this.nextWorkerId++;
+    const process = this.options.spawner.spawn({ workerId: id, generation, build });
+    const worker = new WorkerHandle(id, generation, build, process, Date.now());
+    worker.deadline = { at: Date.now() + this.bootTimeoutMs, reason: 'boot-timeout' };
+    this.workers.add(worker);
+    this.emit({ type: 'worker-started', worker: worker.info() });
+    worker.whenReady.then(() => this.emit({ type: 'worker-ready', worker: worker.info() }), () => undefined);
+    void worker.whenExited.then((exit) => this.onWorkerExit(worker, exit));
+    this.ensureTicker();
+    return worker;
+  }
+
+  /**
+   * Takes a worker out of service. One that never booted has accepted nothing and is killed;
+   * any other drains (finishes what it has, answers `Connection: close`) until its deadline.
+   */
+  private retire(worker: WorkerHandle, reason: RetireReason): void {
+    if (!worker.alive || worker.state === 'draining') return;
+    if (worker.state === 'failed') {
+      // Already refused and on its way out; only make sure it does not linger.
+      worker.deadline ??= { at: Date.now() + this.gracefulTimeoutMs, reason: 'drain-timeout' };
+      this.ensureTicker();
+      return;
+    }
+    if (worker.state === 'starting' && !worker.booted) {
+      worker.refuse(reason === 'stop' ? 'was stopped before it was ready' : 'was refused with its generation');
+      worker.kill('SIGKILL');
+      return;
+    }
+    this.emit({ type: 'worker-draining', worker: { ...worker.info(), state: 'draining' }, reason });
+    worker.drain(Date.now() + this.gracefulTimeoutMs);
+    this.ensureTicker();
+  }
+
+  private kill(worker: WorkerHandle, reason: 'boot-timeout' | 'drain-timeout' | 'stop'): void {
+    if (!worker.alive) return;
+    if (reason === 'boot-timeout') worker.refuse(`did not become ready within ${this.bootTimeoutMs / 1000} s (boot timeout)`);
+    worker.deadline = null;
+    this.emit({ type: 'worker-killed', worker: worker.info(), reason });
+    worker.kill('SIGKILL');
+  }
+
+  private onWorkerExit(worker: WorkerHandle, exit: WorkerExit): void {
+    this.workers.delete(worker);
+    const crashed = worker.exitedFrom === 'ready';
+    this.emit({ type: 'worker-exited', worker: worker.info(), exit, expected: !crashed });
+    if (!crashed || this.stopping || this.current?.generation !== worker.generation) return;
+    this.crashTimes.push(Date.now());
+    const restartInMs = restartDelay(this.crashTimes, Date.now(), this.backoff);
+    this.emit({ type: 'worker-crashed', worker: worker.info(), exit, restartInMs });
+    this.scheduleReplacement(worker.generation, restartInMs);
+  }
+
+  private scheduleReplacement(generation: number, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.replacementTimers.delete(timer);
+      void this.queue.run(() => this.addWorker(generation));
+    }, delayMs);
+    this.replacementTimers.add(timer);
+  }
+
+  private async stopAll(): Promise<void> {
+    this.rolloutAbort.abort();
+    for (const timer of this.replacementTimers) clearTimeout(timer);
+    this.replacementTimers.clear();
+    while (this.workers.size > 0) {
+      for (const worker of this.workers) this.retire(worker, 'stop');
+      await Promise.all([...this.workers].map((worker) => worker.whenExited));
+    }
+    await this.queue.idle();
+    this.stopTicker();
+    this.emit({ type: 'stopped' });
+  }
+
+  private servingWorkers(): WorkerHandle[] {
+    return [...this.workers]
+      .filter((worker) => worker.generation === this.current?.generation && (worker.state === 'starting' || worker.state === 'ready'))
+      .sort((a, b) => a.startedAt - b.startedAt || a.id - b.id);
+  }
+
+  /** Rejects as soon as a stop begins, so a stop never waits for a slow boot. */
+  private unlessStopping<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.rolloutAbort.signal;
+    if (signal.aborted) return Promise.reject(new RolloutAborted());
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new RolloutAborted());
+      signal.addEventListener('abort', onAbort, { once: true });
+      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** Deadlines are recorded when they are set; this one periodic check enforces them. */
+  private checkDeadlines(): void {
+    const now = Date.now();
+    let pending = false;
+    for (const worker of this.workers) {
+      if (!worker.deadline) continue;
+      if (now >= worker.deadline.at) this.kill(worker, worker.deadline.reason);
+      else pending = true;
+    }
+    if (!pending) this.stopTicker();
+  }
+
+  private ensureTicker(): void {
+    if (this.ticker) return;
+    this.ticker = setInterval(() => this.checkDeadlines(), this.checkIntervalMs);
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  private emit(event: SupervisorEvent): void {
+    this.events.emit('event', event);
+  }
+}
+
+function describeStartError(error: unknown): SerializedError {
+  if (error instanceof WorkerStartError && error.workerError) {
+    // The worker's own stack is what a person needs; the message says which worker it was.
+    const { name, stack } = error.workerError;
+    return { name, message: error.message, ...(stack ? { stack } : {}) };
+  }
+  return serializeError(error);
+}

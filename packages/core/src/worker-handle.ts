@@ -1,0 +1,173 @@
+import { EXIT_BOOT_ERROR, describeExit } from './exit-codes.js';
+import type { MasterMessage, SerializedError, WorkerMessage } from './ipc.js';
+import type { BuildRef, WorkerProcess } from './spawner.js';
+
+/**
+ * `starting → ready → draining → exited`, or `failed` when it died or was refused before ready.
+ * A starting worker has `booted` set once its app finished start-up and it waits for `serve`.
+ */
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited' | 'failed';
+
+export interface WorkerInfo {
+  id: number;
+  pid: number | undefined;
+  generation: number;
+  build: string;
+  state: WorkerState;
+  startedAt: number;
+  readyAt: number | null;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Why a worker of a new generation never became ready: carries the worker's own stack. */
+export class WorkerStartError extends Error {
+  constructor(
+    message: string,
+    readonly workerId: number,
+    readonly generation: number,
+    readonly workerError: SerializedError | undefined,
+  ) {
+    super(message);
+    this.name = 'WorkerStartError';
+  }
+}
+
+/**
+ * The master's view of one worker process (the code that runs inside it is `worker/main.ts`).
+ * It turns the process's messages and exit into state and promises the supervisor awaits, and it
+ * records deadlines; the supervisor's periodic check enforces them.
+ */
+export class WorkerHandle {
+  state: WorkerState = 'starting';
+  booted = false;
+  readyAt: number | null = null;
+  exit: WorkerExit | null = null;
+  /** The state the worker was in when its process exited: a `ready` one had crashed. */
+  exitedFrom: WorkerState | null = null;
+  bootError: SerializedError | undefined;
+  /** When this worker must be killed if it is still alive (boot timeout or drain timeout). */
+  deadline: { at: number; reason: 'boot-timeout' | 'drain-timeout' } | null = null;
+
+  readonly whenBooted: Promise<void>;
+  readonly whenReady: Promise<void>;
+  readonly whenExited: Promise<WorkerExit>;
+
+  private settleBooted!: { resolve: () => void; reject: (error: WorkerStartError) => void };
+  private settleReady!: { resolve: () => void; reject: (error: WorkerStartError) => void };
+  private resolveExited!: (exit: WorkerExit) => void;
+
+  constructor(
+    readonly id: number,
+    readonly generation: number,
+    readonly build: BuildRef,
+    private readonly process: WorkerProcess,
+    readonly startedAt: number,
+  ) {
+    this.whenBooted = new Promise((resolve, reject) => (this.settleBooted = { resolve, reject }));
+    this.whenReady = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    this.whenExited = new Promise((resolve) => (this.resolveExited = resolve));
+    // Nobody may be waiting when a starting worker dies (a stop, a scale-down): not an unhandled error.
+    this.whenBooted.catch(() => undefined);
+    this.whenReady.catch(() => undefined);
+    process.onMessage((message) => this.onMessage(message));
+    process.onExit((code, signal) => this.onExit({ code, signal }));
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  info(): WorkerInfo {
+    return {
+      id: this.id,
+      pid: this.pid,
+      generation: this.generation,
+      build: this.build.id,
+      state: this.state,
+      startedAt: this.startedAt,
+      readyAt: this.readyAt,
+    };
+  }
+
+  send(message: MasterMessage): void {
+    if (this.alive) this.process.send(message);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.alive) this.process.kill(signal);
+  }
+
+  /** Marks a starting worker as refused (boot timeout, a sibling failed): it will never be ready. */
+  refuse(why: string): void {
+    this.fail(this.startError(why));
+  }
+
+  private fail(error: WorkerStartError): void {
+    if (this.state !== 'starting') return;
+    this.state = 'failed';
+    this.settleBooted.reject(error);
+    this.settleReady.reject(error);
+  }
+
+  /** Asks the worker to drain; the caller records the kill deadline. */
+  drain(deadlineAt: number): void {
+    if (this.state === 'exited' || this.state === 'draining') return;
+    if (this.state === 'starting') this.fail(this.startError('was stopped before it was ready'));
+    else this.state = 'draining';
+    this.deadline = { at: deadlineAt, reason: 'drain-timeout' };
+    this.send({ type: 'drain' });
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'booted':
+        this.booted = true;
+        this.settleBooted.resolve();
+        return;
+      case 'ready':
+        if (this.state !== 'starting') return;
+        this.state = 'ready';
+        this.deadline = null;
+        this.readyAt = Date.now();
+        this.settleReady.resolve();
+        return;
+      case 'boot-error':
+        this.bootError = message.error;
+        this.fail(this.startError(`failed to start: ${message.error.message}`));
+        return;
+      case 'drained':
+        return;
+    }
+  }
+
+  private onExit(exit: WorkerExit): void {
+    this.exit = exit;
+    this.exitedFrom = this.state;
+    this.deadline = null;
+    if (this.state === 'starting') {
+      const why = exit.code === EXIT_BOOT_ERROR && this.bootError
+        ? `failed to start: ${this.bootError.message}`
+        : `exited before it was ready (${describeExit(exit.code, exit.signal)})`;
+      this.fail(this.startError(why));
+    }
+    this.state = this.state === 'failed' ? 'failed' : 'exited';
+    this.resolveExited(exit);
+  }
+
+  private startError(why: string): WorkerStartError {
+    return new WorkerStartError(
+      `worker ${this.id} (pid ${this.pid ?? '?'}) of generation ${this.generation} ${why}`,
+      this.id,
+      this.generation,
+      this.bootError,
+    );
+  }
+}

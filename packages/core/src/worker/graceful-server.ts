@@ -1,0 +1,55 @@
+import type { Server, ServerResponse } from 'node:http';
+import net from 'node:net';
+
+/**
+ * Drains an HTTP server the way design.md describes, without the keep-alive race:
+ *
+ * 1. stop accepting: close only the listening side (`net.Server`'s close; http's own `close()`
+ *    would also cut idle kept-alive connections at once, while their clients may be sending);
+ * 2. every response not yet started, and every later one, carries `Connection: close`, and Node
+ *    closes that connection right after it;
+ * 3. an idle kept-alive connection is closed by Node once it has been idle for the keep-alive
+ *    timeout the server announced (`Keep-Alive: timeout=N`), after which no client reuses it;
+ * 4. resolve once the last connection is gone. The master enforces the graceful timeout.
+ *
+ * Unlike Fastify's own `close()`, a draining worker never answers 503 (`return503OnClosing`).
+ */
+export class GracefulServer {
+  private draining = false;
+  private listening = false;
+  private readonly inFlight = new Set<ServerResponse>();
+
+  constructor(readonly server: Server) {
+    server.prependListener('request', (_req, res: ServerResponse) => {
+      if (this.draining) closeAfter(res);
+      this.inFlight.add(res);
+      res.once('close', () => this.inFlight.delete(res));
+    });
+    server.once('listening', () => {
+      this.listening = true;
+    });
+  }
+
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resolves when every connection has ended. */
+  drain(): Promise<void> {
+    this.draining = true;
+    for (const res of this.inFlight) closeAfter(res);
+    if (!this.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      net.Server.prototype.close.call(this.server, () => resolve());
+    });
+  }
+
+  /** For a worker whose master is gone: idle connections are closed now, not at their timeout. */
+  closeIdleConnections(): void {
+    this.server.closeIdleConnections();
+  }
+}
+
+function closeAfter(res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('connection', 'close');
+}

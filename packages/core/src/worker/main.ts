@@ -1,0 +1,160 @@
+/**
+ * The worker bootstrap: the code that runs inside every worker process.
+ * Loads the app (the app contract), awaits its start-up, reports `booted`; on `serve` listens on
+ * the handed sockets and reports `ready`; on `drain` stops accepting, lets in-flight requests
+ * finish, closes the app and exits. It exits when its master's IPC channel closes: no orphans.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { EXIT_BOOT_ERROR, EXIT_LISTEN_ERROR, EXIT_OK, EXIT_ORPHANED } from '../exit-codes.js';
+import { isMasterMessage, serializeError, tag, type WorkerMessage } from '../ipc.js';
+import { GracefulServer } from './graceful-server.js';
+import { loadApp, type LoadedApp } from './load-app.js';
+
+const ORPHAN_EXIT_MS = 2_000;
+
+interface HandedSocket {
+  handle: unknown;
+  address: string;
+}
+
+const entry = process.env.FW_BUILD_ENTRY;
+const generation = process.env.FW_GENERATION ?? '?';
+const sockets: HandedSocket[] = [];
+let expectedSockets = Number.POSITIVE_INFINITY;
+let app: LoadedApp | undefined;
+let servers: GracefulServer[] = [];
+let phase: 'booting' | 'booted' | 'serving' | 'draining' | 'failed' = 'booting';
+let serveRequested = false;
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(tag(message), undefined, undefined, () => undefined);
+}
+
+function failBoot(error: unknown): void {
+  if (phase === 'failed') return;
+  phase = 'failed';
+  const serialized = serializeError(error);
+  // The master prints it too, but a worker's stderr is where a person running it looks first.
+  process.stderr.write(`[fw] worker of generation ${generation} failed to start:\n${serialized.stack ?? serialized.message}\n`);
+  exitAfterSending({ type: 'boot-error', error: serialized }, EXIT_BOOT_ERROR);
+}
+
+/** Exits once the master has the message (a boot error must reach it), or after a short grace. */
+function exitAfterSending(message: WorkerMessage, code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1_000).unref();
+  if (!process.connected || !process.send) process.exit(code);
+  process.send(tag(message), undefined, undefined, () => process.exit(code));
+}
+
+async function boot(): Promise<void> {
+  if (!entry) return failBoot(new Error('FW_BUILD_ENTRY is not set: a worker is started by the fw master'));
+  const startedAt = performance.now();
+  try {
+    app = await loadApp(entry);
+  } catch (error) {
+    return failBoot(error);
+  }
+  if (phase !== 'booting') return;
+  phase = 'booted';
+  send({ type: 'booted', bootMs: Math.round(performance.now() - startedAt) });
+  if (serveRequested) await serve();
+}
+
+async function serve(): Promise<void> {
+  serveRequested = true;
+  if (phase !== 'booted' || sockets.length < expectedSockets || !app) return;
+  phase = 'serving';
+  try {
+    servers = await listenOnAll(app, sockets);
+  } catch (error) {
+    phase = 'failed';
+    process.stderr.write(`[fw] worker of generation ${generation} could not listen: ${String(error)}\n`);
+    return exitAfterSending({ type: 'boot-error', error: serializeError(error) }, EXIT_LISTEN_ERROR);
+  }
+  // From here on an uncaught error is a crash, handled the Node way (print, exit 1).
+  process.off('uncaughtException', failBoot);
+  process.off('unhandledRejection', failBoot);
+  send({ type: 'ready' });
+}
+
+async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<GracefulServer[]> {
+  const result: GracefulServer[] = [];
+  for (const [index, socket] of handed.entries()) {
+    if (loaded.kind === 'fastify' && index === 0) {
+      // Fastify's own listen runs its onListen hooks. A host other than 'localhost' keeps it from
+      // binding extra addresses; with a handle, net ignores host and port.
+      const graceful = new GracefulServer(loaded.app.server);
+      await loaded.app.listen({ handle: socket.handle, host: '0.0.0.0' });
+      result.push(graceful);
+      continue;
+    }
+    const listener = loaded.kind === 'fastify' ? loaded.app.routing.bind(loaded.app) : loaded.listener;
+    const server = http.createServer(listener);
+    const graceful = new GracefulServer(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socket.handle as never, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    result.push(graceful);
+  }
+  return result;
+}
+
+let drained: Promise<void> | undefined;
+function drain(): Promise<void> {
+  drained ??= (async () => {
+    phase = 'draining';
+    await Promise.all(servers.map((server) => server.drain()));
+    if (app?.kind === 'fastify') await app.app.close();
+    send({ type: 'drained' });
+    process.exitCode = EXIT_OK;
+    if (process.connected) process.disconnect();
+    process.exit(EXIT_OK);
+  })();
+  return drained;
+}
+
+process.on('message', (message: unknown, handle: unknown) => {
+  if (!isMasterMessage(message)) return;
+  switch (message.type) {
+    case 'socket':
+      expectedSockets = message.count;
+      sockets[message.index] = { handle, address: message.address };
+      if (serveRequested) void serve();
+      return;
+    case 'serve':
+      void serve();
+      return;
+    case 'drain':
+      void drain();
+      return;
+  }
+});
+
+// The master is gone (killed, crashed): finish what is in flight briefly, then leave.
+process.on('disconnect', () => {
+  if (drained) return;
+  for (const server of servers) server.closeIdleConnections();
+  setTimeout(() => process.exit(EXIT_ORPHANED), ORPHAN_EXIT_MS).unref();
+  void drain();
+});
+
+// Terminal and control signals are the master's to act on (Ctrl-C reaches the whole process
+// group); a worker acts only on what the master tells it. SIGTERM alone (a service manager
+// stopping the group) drains.
+for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) {
+  process.on(signal, () => undefined);
+}
+process.on('SIGTERM', () => void drain());
+
+// Until the worker serves, any error is a boot error: the build is refused, not restarted.
+process.on('uncaughtException', failBoot);
+process.on('unhandledRejection', failBoot);
+
+process.setSourceMapsEnabled(true);
+boot().catch(failBoot);

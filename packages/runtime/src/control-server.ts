@@ -1,0 +1,65 @@
+import { chmod, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { serializeError } from '@fw/core';
+import { isControlRequest, type ControlRequest, type ControlResponse } from './control-protocol.js';
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+/**
+ * The master's control socket: a unix socket only its owner can use (mode 0600), one JSON line
+ * in and one out per connection. Requests are handed to `handle`, which goes through the same
+ * command queue as signals.
+ */
+export async function listenControlSocket(
+  socketPath: string,
+  handle: (request: ControlRequest) => Promise<ControlResponse>,
+): Promise<{ close(): Promise<void> }> {
+  // A master that died without cleaning up left its socket file; the pid file said it is gone.
+  await rm(socketPath, { force: true });
+  const server = net.createServer((connection) => {
+    let buffer = '';
+    connection.setEncoding('utf8');
+    connection.on('error', () => undefined);
+    connection.on('data', (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length > MAX_REQUEST_BYTES) return connection.destroy();
+      const newline = buffer.indexOf('\n');
+      if (newline === -1) return;
+      connection.removeAllListeners('data');
+      void answer(buffer.slice(0, newline), handle).then((response) => {
+        if (!connection.destroyed) connection.end(`${JSON.stringify(response)}\n`);
+      });
+    });
+  });
+  // Created with no permissions for anyone else, so there is no moment another user could connect.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } finally {
+    process.umask(umask);
+  }
+  await chmod(socketPath, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        void rm(socketPath, { force: true });
+      }),
+  };
+}
+
+async function answer(line: string, handle: (request: ControlRequest) => Promise<ControlResponse>): Promise<ControlResponse> {
+  try {
+    const request: unknown = JSON.parse(line);
+    if (!isControlRequest(request)) throw new Error(`unknown control request: ${line.slice(0, 200)}`);
+    return await handle(request);
+  } catch (error) {
+    return { ok: false, command: 'error', error: serializeError(error) };
+  }
+}

@@ -1,0 +1,41 @@
+import { describeExit, type SupervisorEvent, type WorkerInfo } from '@fw/core';
+
+/** One line per lifecycle event, for people reading the master's output or journal. */
+export function describeEvent(event: SupervisorEvent): string | null {
+  switch (event.type) {
+    case 'worker-started':
+      return null;
+    case 'worker-ready':
+      return `${worker(event.worker)} up`;
+    case 'rollout-started':
+      return `generation ${event.generation}: starting ${event.workers} worker${event.workers === 1 ? '' : 's'} on build ${event.build.id}`;
+    case 'generation-ready':
+      return `generation ${event.generation} ready in ${event.ms} ms (build ${event.build.id}, pids ${event.pids.join(', ')})`;
+    case 'rollout-refused': {
+      const which = event.generation === null ? 'rollout' : `generation ${event.generation}`;
+      return `${which} refused: ${event.error.message}${event.error.stack ? `\n${indent(event.error.stack)}` : ''}`;
+    }
+    case 'worker-draining':
+      return `${worker(event.worker)} draining (${event.reason})`;
+    case 'worker-exited':
+      return `${worker(event.worker)} exited (${describeExit(event.exit.code, event.exit.signal)})`;
+    case 'worker-killed':
+      return `${worker(event.worker)} killed: ${event.reason.replace('-', ' ')}`;
+    case 'worker-crashed':
+      return `${worker(event.worker)} crashed (${describeExit(event.exit.code, event.exit.signal)}); replacing it${event.restartInMs ? ` in ${event.restartInMs} ms` : ''}`;
+    case 'replacement-failed':
+      return `replacement worker for generation ${event.generation} failed: ${event.error.message}; retrying in ${event.retryInMs} ms${event.error.stack ? `\n${indent(event.error.stack)}` : ''}`;
+    case 'scaled':
+      return `now ${event.workers} worker${event.workers === 1 ? '' : 's'}`;
+    case 'stopped':
+      return 'all workers stopped';
+  }
+}
+
+function worker(info: WorkerInfo): string {
+  return `worker ${info.id} (pid ${info.pid ?? '?'}, generation ${info.generation})`;
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((line) => `    ${line}`).join('\n');
+}

@@ -1,0 +1,121 @@
+import { ForkSpawner, Supervisor, type RolloutOutcome } from '@fw/core';
+import { appPaths } from './app-paths.js';
+import { latestBuild } from './build-store.js';
+import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
+import { listenControlSocket } from './control-server.js';
+import { describeEvent } from './lifecycle-log.js';
+import { claimPidFile, releasePidFile } from './pid-file.js';
+import { bindAll, type Bind } from './sockets.js';
+
+export interface MasterOptions {
+  appDir: string;
+  binds: Bind[];
+  workers: number;
+  gracefulTimeoutMs: number;
+  bootTimeoutMs: number;
+  /** Extra environment for the workers. */
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+/**
+ * `fw start`'s master: owns the listening sockets, the pid file and the control socket, runs the
+ * supervisor, and turns signals and control requests into supervisor commands. Resolves with the
+ * process exit code once everything it started has stopped.
+ */
+export async function runMaster(options: MasterOptions): Promise<number> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`[fw] ${line}\n`));
+  const paths = appPaths(options.appDir);
+  const startedAt = Date.now();
+  await claimPidFile(paths.pidFile, options.appDir);
+  const cleanups: (() => Promise<void> | void)[] = [() => releasePidFile(paths.pidFile)];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step();
+  };
+
+  try {
+    const sockets = await bindAll(options.binds);
+    cleanups.push(() => sockets.forEach((socket) => socket.close()));
+
+    const supervisor = new Supervisor({
+      spawner: new ForkSpawner({
+        sockets,
+        cwd: options.appDir,
+        env: { NODE_ENV: process.env.NODE_ENV ?? 'production', ...options.env },
+      }),
+      resolveBuild: () => latestBuild(options.appDir),
+      workers: options.workers,
+      bootTimeoutMs: options.bootTimeoutMs,
+      gracefulTimeoutMs: options.gracefulTimeoutMs,
+    });
+    supervisor.on((event) => {
+      const line = describeEvent(event);
+      if (line) log(line);
+    });
+
+    const addresses = sockets.map((socket) => socket.address);
+    const status = (): MasterStatus => ({ ...supervisor.status(), pid: process.pid, startedAt, binds: addresses });
+    let stopping = false;
+    const stop = (force: boolean) => {
+      if (!stopping) log(force ? 'stopping now' : `stopping gracefully (up to ${options.gracefulTimeoutMs / 1000} s)`);
+      else if (force) log('stopping now');
+      stopping = true;
+      return supervisor.stop({ force });
+    };
+    const reload = async (why: string): Promise<RolloutOutcome> => {
+      log(`reload requested (${why})`);
+      return supervisor.reload();
+    };
+
+    const control = await listenControlSocket(paths.controlSocket, (request) => handleControl(request));
+    cleanups.push(() => control.close());
+    async function handleControl(request: ControlRequest): Promise<ControlResponse> {
+      switch (request.command) {
+        case 'reload': {
+          const outcome = await reload('fw reload');
+          return outcome.ok ? { ok: true, command: 'reload', outcome } : { ok: false, command: 'reload', outcome };
+        }
+        case 'stop':
+          void stop(request.force ?? false);
+          return { ok: true, command: 'stop' };
+        case 'status':
+          return { ok: true, command: 'status', status: status() };
+      }
+    }
+
+    // Signal handlers only enqueue: each maps to one supervisor command, run through its queue.
+    let interrupts = 0;
+    const signalCommands: Partial<Record<NodeJS.Signals, () => void>> = {
+      SIGHUP: () => void reload('SIGHUP'),
+      SIGTERM: () => void stop(false),
+      SIGQUIT: () => void stop(false),
+      SIGINT: () => void stop(++interrupts > 1),
+      SIGTTIN: () => void supervisor.scale(+1),
+      SIGTTOU: () => void supervisor.scale(-1),
+    };
+    for (const [signal, command] of Object.entries(signalCommands)) process.on(signal, command);
+    cleanups.push(() => {
+      for (const [signal, command] of Object.entries(signalCommands)) process.off(signal, command);
+    });
+
+    const stopped = new Promise<void>((resolve) => supervisor.on((event) => event.type === 'stopped' && resolve()));
+    const first = await supervisor.start();
+    if (!first.ok) {
+      if (!stopping) log('nothing to serve: the first generation did not start');
+      await supervisor.stop();
+      await cleanup();
+      return stopping ? 0 : 1;
+    }
+    if (!stopping) {
+      log(`serving ${addresses.join(', ')} with ${options.workers} worker${options.workers === 1 ? '' : 's'} (master pid ${process.pid})`);
+    }
+
+    await stopped;
+    await cleanup();
+    log('stopped');
+    return 0;
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

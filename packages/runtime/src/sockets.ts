@@ -1,0 +1,108 @@
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { ListeningSocket } from '@fw/core';
+
+export interface TcpBind {
+  kind: 'tcp';
+  host: string;
+  port: number;
+}
+
+export type Bind = TcpBind;
+
+/** A socket the master owns for its whole life: handed to every worker, closed only at stop. */
+export interface OwnedSocket extends ListeningSocket {
+  bind: Bind;
+  close(): void;
+}
+
+export class BindError extends Error {
+  override name = 'BindError';
+}
+
+interface ServerHandle {
+  getsockname(out: Record<string, unknown>): number;
+  close(): void;
+}
+
+/**
+ * `net._createServerHandle` is what node:cluster's primary uses to own a socket it never accepts
+ * on: the socket is bound, and only the workers call listen on it. A master that listened on a
+ * `net.Server` itself would accept connections in its own event loop and strand them.
+ */
+type CreateServerHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd: number | undefined,
+  flags: number,
+) => ServerHandle | number;
+
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+/** Binds every address, or none: on any failure the ones already bound are released. */
+export async function bindAll(binds: readonly Bind[]): Promise<OwnedSocket[]> {
+  const owned: OwnedSocket[] = [];
+  try {
+    for (const bind of binds) owned.push(await bindTcp(bind));
+  } catch (error) {
+    for (const socket of owned) socket.close();
+    throw error;
+  }
+  return owned;
+}
+
+async function bindTcp(bind: TcpBind): Promise<OwnedSocket> {
+  const { address, family } = await resolveHost(bind.host);
+  // libuv reports EADDRINUSE only at listen(), which here happens in a worker. Probe first with a
+  // short exclusive listen, so a taken port is refused before anything starts.
+  if (bind.port !== 0) await probe(address, bind.port);
+  const handle = createServerHandle(address, bind.port, family, undefined, 0);
+  if (typeof handle === 'number') throw bindError(bind, getSystemErrorName(handle));
+  const out: Record<string, unknown> = {};
+  handle.getsockname(out);
+  const port = typeof out.port === 'number' ? out.port : bind.port;
+  const shown = family === 6 ? `[${address}]` : address;
+  return {
+    bind: { ...bind, port },
+    handle,
+    address: `http://${shown}:${port}`,
+    close: () => handle.close(),
+  };
+}
+
+async function resolveHost(host: string): Promise<{ address: string; family: 4 | 6 }> {
+  const literal = net.isIP(host);
+  if (literal) return { address: host, family: literal as 4 | 6 };
+  try {
+    const { address, family } = await lookup(host);
+    return { address, family: family === 6 ? 6 : 4 };
+  } catch {
+    throw new BindError(`cannot resolve host "${host}": use an IP address such as 127.0.0.1 or 0.0.0.0`);
+  }
+}
+
+function probe(address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(bindError({ kind: 'tcp', host: address, port }, error.code ?? error.message));
+    });
+    server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
+function bindError(bind: TcpBind, code: string): BindError {
+  const where = `${bind.host}:${bind.port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new BindError(`port ${bind.port} on ${bind.host} is already in use: stop what listens there, or pick another with --port`);
+    case 'EACCES':
+      return new BindError(`no permission to bind ${where}: use a port of 1024 or above, or grant the permission`);
+    case 'EADDRNOTAVAIL':
+      return new BindError(`cannot bind ${where}: the address is not on this machine; use --host 127.0.0.1 or 0.0.0.0`);
+    default:
+      return new BindError(`cannot bind ${where}: ${code}`);
+  }
+}
