@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { defaultBackoff, restartDelay, type BackoffPolicy } from './backoff.js';
 import { CommandQueue } from './command-queue.js';
+import { describeExit } from './exit-codes.js';
 import { serializeError, type SerializedError } from './ipc.js';
 import type { BuildRef, Spawner } from './spawner.js';
 import { WorkerHandle, WorkerStartError, type WorkerExit, type WorkerInfo } from './worker-handle.js';
@@ -169,7 +170,19 @@ export class Supervisor {
       // Health gate: the generation serves only once every one of its workers has booted.
       await this.unlessStopping(Promise.all(fresh.map((worker) => worker.whenBooted)));
       for (const worker of fresh) worker.send({ type: 'serve' });
-      await this.unlessStopping(Promise.all(fresh.map((worker) => worker.whenReady)));
+      // A worker that was ready and exits while its siblings are still starting fails the
+      // generation too: its exit is no crash to replace (the generation is not current yet).
+      const lostReady = new Promise<never>((_, reject) => {
+        for (const worker of fresh) {
+          void worker.whenExited.then((exit) => {
+            if (worker.exitedFrom !== 'ready') return;
+            const why = `exited before its generation was ready (${describeExit(exit.code, exit.signal)})`;
+            reject(new WorkerStartError(`worker ${worker.id} (pid ${worker.pid ?? '?'}) of generation ${generation} ${why}`, worker.id, generation, undefined));
+          });
+        }
+      });
+      lostReady.catch(() => undefined);
+      await this.unlessStopping(Promise.race([Promise.all(fresh.map((worker) => worker.whenReady)), lostReady]));
     } catch (error) {
       for (const worker of fresh) this.retire(worker, 'refused');
       return refuse(generation, error);

@@ -35,9 +35,9 @@ export async function loadConfig(appDir: string): Promise<LoadedConfig> {
   let loaded: { mod: { default?: unknown }; dependencies: string[] };
   try {
     const { bundleRequire } = await import('bundle-require');
-    loaded = await bundleRequire({ filepath: file, cwd: appDir });
+    loaded = await bundleRequire({ filepath: file, cwd: appDir, esbuildOptions: { logLevel: 'silent' } });
   } catch (error) {
-    throw new UsageError(`${name} could not be loaded: ${firstLine(error)}; fix the file or remove it`);
+    throw new UsageError(`${name} could not be loaded: ${describeLoadError(error, name)}; fix the file or remove it`);
   }
   const exported = loaded.mod.default ?? loaded.mod;
   const parsed = configSchema.safeParse(exported);
@@ -54,7 +54,10 @@ export async function loadConfig(appDir: string): Promise<LoadedConfig> {
   return { config: parsed.data as FwConfig, file, dependencies: loaded.dependencies.map((dep) => path.resolve(appDir, dep)) };
 }
 
-function firstLine(error: unknown): string {
+/** esbuild's first error with its place (`fw.config.ts:3:14: Expected "}"`), or the error's first line. */
+function describeLoadError(error: unknown, name: string): string {
+  const [first] = (error as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors ?? [];
+  if (first) return first.location ? `${name}:${first.location.line}:${first.location.column + 1}: ${first.text}` : first.text;
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
 }

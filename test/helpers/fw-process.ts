@@ -1,0 +1,138 @@
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { repoRoot } from './app-fixture.js';
+
+export const fwBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'fw.js');
+
+/** Quiet apps under load: request logs would flood the pipes. */
+const quiet = { LOG_LEVEL: 'warn' };
+
+/** Runs an fw command to completion (bounded) and returns its exit code and output. */
+export async function fw(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+  const result = await execa(process.execPath, [fwBin, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...quiet, ...options.env },
+    reject: false,
+    timeout: options.timeoutMs ?? 60_000,
+    all: true,
+  });
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' };
+}
+
+export interface RunningMaster {
+  pid: number;
+  port: number;
+  url: string;
+  process: ResultPromise;
+  /** Everything the master and its workers printed so far. */
+  output(): string;
+  /** Resolves with the first match of `pattern` in the output from `from` on, or rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<RegExpMatchArray>;
+  /** Sends a signal to the master. */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the master's exit code, or rejects after `timeoutMs`. */
+  exited(timeoutMs?: number): Promise<number | undefined>;
+  /** Ends the master's whole process group, whatever state it is in. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts `fw start` as a real process in its own process group and waits for its "serving" line.
+ * Port 0 by default: the master binds a free port and prints it.
+ */
+export async function startMaster(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMaster> {
+  const child = execa(process.execPath, [fwBin, 'start', appDir, '--port', '0', ...args], {
+    cwd: repoRoot,
+    env: { ...quiet, ...env },
+    detached: true,
+    reject: false,
+    all: true,
+    buffer: false,
+  });
+  let output = '';
+  const waiters = new Set<() => void>();
+  child.all?.setEncoding('utf8');
+  child.all?.on('data', (chunk: string) => {
+    output += chunk;
+    for (const check of waiters) check();
+  });
+  let exitCode: number | undefined;
+  let hasExited = false;
+  const exitedPromise = child.then((result) => {
+    hasExited = true;
+    exitCode = result.exitCode;
+    for (const check of waiters) check();
+    return exitCode;
+  });
+
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000, from = 0) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = output.slice(from).match(pattern);
+        if (match) finish(() => resolve(match));
+        else if (hasExited) finish(() => reject(new Error(`fw exited (code ${exitCode}) before printing ${pattern}:\n${output}`)));
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${output}`))), timeoutMs);
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        settle();
+      };
+      waiters.add(check);
+      check();
+    });
+
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('fw start did not spawn');
+  const kill = async () => {
+    if (!hasExited) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await exitedPromise;
+  };
+  try {
+    const [, port] = await waitFor(/serving http:\/\/[^\s]+:(\d+)/);
+    return {
+      pid,
+      port: Number(port),
+      url: `http://127.0.0.1:${port}`,
+      process: child,
+      output: () => output,
+      waitFor,
+      signal: (signal) => process.kill(pid, signal),
+      exited: (timeoutMs = 60_000) =>
+        Promise.race([
+          exitedPromise,
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`fw did not exit within ${timeoutMs} ms:\n${output}`)), timeoutMs).unref()),
+        ]),
+      kill,
+    };
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pids of the workers the master reported up, by generation. */
+export function workerPids(output: string): Map<number, number[]> {
+  const byGeneration = new Map<number, number[]>();
+  for (const match of output.matchAll(/worker \d+ \(pid (\d+), generation (\d+)\) up/g)) {
+    const generation = Number(match[2]);
+    byGeneration.set(generation, [...(byGeneration.get(generation) ?? []), Number(match[1])]);
+  }
+  return byGeneration;
+}

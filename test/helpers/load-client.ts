@@ -1,0 +1,71 @@
+import { Client } from 'undici';
+
+export interface LoadStats {
+  ok: number;
+  /** Responses that were not 2xx, by status. */
+  statuses: Record<string, number>;
+  /** Requests that got no response, by error code. */
+  errors: Record<string, number>;
+  failed: number;
+  /** How many requests each answering version served. */
+  versions: Record<string, number>;
+  connectionsOpened: number;
+}
+
+export interface Load {
+  /** Counts so far. */
+  stats(): LoadStats;
+  /** The version in the newest answer received after `since` (ms epoch), if any. */
+  versionAfter(since: number): string | undefined;
+  stop(): Promise<LoadStats>;
+}
+
+/**
+ * A keep-alive load that never retries: `connections` clients, each one connection sending the
+ * next GET as soon as the last answer arrived. Every request is counted: ok, status or error code.
+ * undici re-sends nothing that was written; a reset on a busy connection is an error here.
+ */
+export function startLoad(origin: string, options: { connections: number; path?: string }): Load {
+  const stats: LoadStats = { ok: 0, statuses: {}, errors: {}, failed: 0, versions: {}, connectionsOpened: 0 };
+  const answers: { at: number; version: string }[] = [];
+  let running = true;
+  const clients = Array.from({ length: options.connections }, () =>
+    new Client(origin, { pipelining: 1, connect: { timeout: 5_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 }),
+  );
+  for (const client of clients) client.on('connect', () => stats.connectionsOpened++);
+
+  const loop = async (client: Client) => {
+    while (running) {
+      try {
+        const response = await client.request({ method: 'GET', path: options.path ?? '/' });
+        const text = await response.body.text();
+        if (response.statusCode >= 200 && response.statusCode < 300) {
+          stats.ok++;
+          const version = (JSON.parse(text) as { version?: string }).version ?? '?';
+          stats.versions[version] = (stats.versions[version] ?? 0) + 1;
+          answers.push({ at: Date.now(), version });
+          if (answers.length > 10_000) answers.splice(0, 5_000);
+        } else {
+          stats.failed++;
+          stats.statuses[response.statusCode] = (stats.statuses[response.statusCode] ?? 0) + 1;
+        }
+      } catch (error) {
+        stats.failed++;
+        const code = (error as { code?: string }).code ?? (error as Error).name;
+        stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+      }
+    }
+  };
+  const loops = clients.map(loop);
+
+  return {
+    stats: () => structuredClone(stats),
+    versionAfter: (since) => answers.findLast((answer) => answer.at >= since)?.version,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+      return structuredClone(stats);
+    },
+  };
+}

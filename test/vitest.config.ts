@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Real processes, sockets and load: one file at a time, so the tests do not compete for the two
+// cores and every timing they see is their own. Each test bounds its own waits.
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['.tmp/**', 'node_modules/**'],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+});
