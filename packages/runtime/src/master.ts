@@ -41,7 +41,11 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       spawner: new ForkSpawner({
         sockets,
         cwd: options.appDir,
-        env: { NODE_ENV: process.env.NODE_ENV ?? 'production', ...options.env },
+        env: {
+          NODE_ENV: process.env.NODE_ENV ?? 'production',
+          FW_GRACEFUL_TIMEOUT_MS: String(options.gracefulTimeoutMs),
+          ...options.env,
+        },
       }),
       resolveBuild: () => latestBuild(options.appDir),
       workers: options.workers,

@@ -30,6 +30,16 @@ export class GracefulServer {
     });
   }
 
+  /**
+   * An idle kept-alive connection ends when its announced keep-alive timeout runs out. If that is
+   * longer than the graceful timeout (Fastify announces 72 s), the kill at the graceful timeout
+   * would cut idle connections a client may be reusing; announce a timeout that ends first.
+   */
+  fitKeepAliveWithin(gracefulTimeoutMs: number): void {
+    const limit = Math.max(1_000, gracefulTimeoutMs - 1_000);
+    if (this.server.keepAliveTimeout === 0 || this.server.keepAliveTimeout > limit) this.server.keepAliveTimeout = limit;
+  }
+
   get requestsInFlight(): number {
     return this.inFlight.size;
   }

@@ -19,6 +19,7 @@ interface HandedSocket {
 }
 
 const entry = process.env.FW_BUILD_ENTRY;
+const gracefulTimeoutMs = Number(process.env.FW_GRACEFUL_TIMEOUT_MS) || 30_000;
 const generation = process.env.FW_GENERATION ?? '?';
 const sockets: HandedSocket[] = [];
 let expectedSockets = Number.POSITIVE_INFINITY;
@@ -68,6 +69,7 @@ async function serve(): Promise<void> {
   phase = 'serving';
   try {
     servers = await listenOnAll(app, sockets);
+    for (const server of servers) server.fitKeepAliveWithin(gracefulTimeoutMs);
   } catch (error) {
     phase = 'failed';
     process.stderr.write(`[fw] worker of generation ${generation} could not listen: ${String(error)}\n`);
