@@ -227,7 +227,7 @@ export class Supervisor {
     } catch (error) {
       this.retire(worker, 'refused');
       if (this.stopping) return;
-      this.crashTimes.push(Date.now());
+      this.recordCrash();
       const retryInMs = Math.max(this.backoff.initialMs, restartDelay(this.crashTimes, Date.now(), this.backoff));
       this.emit({ type: 'replacement-failed', generation, error: describeStartError(error), retryInMs });
       this.scheduleReplacement(generation, retryInMs);
@@ -252,7 +252,7 @@ export class Supervisor {
    * any other drains (finishes what it has, answers `Connection: close`) until its deadline.
    */
   private retire(worker: WorkerHandle, reason: RetireReason): void {
-    if (!worker.alive || worker.state === 'draining') return;
+    if (!worker.alive || worker.state === 'draining' || worker.killed) return;
     if (worker.state === 'failed') {
       // Already refused and on its way out; only make sure it does not linger.
       worker.deadline ??= { at: Date.now() + this.gracefulTimeoutMs, reason: 'drain-timeout' };
@@ -273,6 +273,7 @@ export class Supervisor {
     if (!worker.alive) return;
     if (reason === 'boot-timeout') worker.refuse(`did not become ready within ${this.bootTimeoutMs / 1000} s (boot timeout)`);
     worker.deadline = null;
+    worker.killed = true;
     this.emit({ type: 'worker-killed', worker: worker.info(), reason });
     worker.kill('SIGKILL');
   }
@@ -282,10 +283,17 @@ export class Supervisor {
     const crashed = worker.exitedFrom === 'ready';
     this.emit({ type: 'worker-exited', worker: worker.info(), exit, expected: !crashed });
     if (!crashed || this.stopping || this.current?.generation !== worker.generation) return;
-    this.crashTimes.push(Date.now());
+    this.recordCrash();
     const restartInMs = restartDelay(this.crashTimes, Date.now(), this.backoff);
     this.emit({ type: 'worker-crashed', worker: worker.info(), exit, restartInMs });
     this.scheduleReplacement(worker.generation, restartInMs);
+  }
+
+  /** Remembers a crash for the back-off; crashes older than its window are forgotten. */
+  private recordCrash(): void {
+    const now = Date.now();
+    this.crashTimes.push(now);
+    while (this.crashTimes.length > 0 && now - this.crashTimes[0]! >= this.backoff.windowMs) this.crashTimes.shift();
   }
 
   private scheduleReplacement(generation: number, delayMs: number): void {
@@ -330,7 +338,10 @@ export class Supervisor {
   private checkDeadlines(): void {
     const now = Date.now();
     let pending = false;
-    for (const worker of this.workers) {
+    // Workers that never booted first: when a generation times out, the error names one that hung,
+    // not a sibling that booted and was waiting for it.
+    const order = [...this.workers].sort((a, b) => Number(a.booted) - Number(b.booted));
+    for (const worker of order) {
       if (!worker.deadline) continue;
       if (now >= worker.deadline.at) this.kill(worker, worker.deadline.reason);
       else pending = true;

@@ -49,6 +49,8 @@ export class WorkerHandle {
   /** The state the worker was in when its process exited: a `ready` one had crashed. */
   exitedFrom: WorkerState | null = null;
   bootError: SerializedError | undefined;
+  /** Set once the supervisor has sent SIGKILL: nothing more is asked of it. */
+  killed = false;
   /** When this worker must be killed if it is still alive (boot timeout or drain timeout). */
   deadline: { at: number; reason: 'boot-timeout' | 'drain-timeout' } | null = null;
 

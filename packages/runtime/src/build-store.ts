@@ -78,7 +78,9 @@ function newBuildId(): string {
 }
 
 async function pruneBuilds(buildsDir: string, latest: string): Promise<void> {
-  const entries = (await readdir(buildsDir)).filter((name) => !name.startsWith('.')).sort();
-  const keep = new Set([...entries.slice(-KEEP_BUILDS), latest]);
-  await Promise.all(entries.filter((name) => !keep.has(name)).map((name) => rm(path.join(buildsDir, name), { recursive: true, force: true })));
+  const names = (await readdir(buildsDir)).filter((name) => !name.startsWith('.'));
+  const dated = await Promise.all(names.map(async (name) => ({ name, time: (await stat(path.join(buildsDir, name))).mtimeMs })));
+  const newestFirst = dated.sort((a, b) => b.time - a.time || b.name.localeCompare(a.name)).map((entry) => entry.name);
+  const keep = new Set([latest, ...newestFirst.slice(0, KEEP_BUILDS)]);
+  await Promise.all(names.filter((name) => !keep.has(name)).map((name) => rm(path.join(buildsDir, name), { recursive: true, force: true })));
 }

@@ -1,0 +1,51 @@
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { latestBuild, NoBuildError, publishBuild } from '../src/build-store.js';
+
+describe('build store', () => {
+  let appDir: string;
+  beforeEach(async () => {
+    appDir = await mkdtemp(path.join(tmpdir(), 'fw-build-store-'));
+  });
+  afterEach(async () => {
+    await rm(appDir, { recursive: true, force: true });
+  });
+
+  const publish = (text: string) => publishBuild(appDir, (folder) => writeFile(path.join(folder, 'app.mjs'), text));
+
+  it('has no build before the first publish, and says how to make one', async () => {
+    await expect(latestBuild(appDir)).rejects.toThrow(NoBuildError);
+    await expect(latestBuild(appDir)).rejects.toThrow(/run "fw build" first/);
+  });
+
+  it('points .fw/build at the newest build, and pins a reader to the one it saw', async () => {
+    const first = await publish('export default 1');
+    const seen = await latestBuild(appDir);
+    expect(seen).toEqual(first);
+    const second = await publish('export default 2');
+    expect((await latestBuild(appDir)).id).toBe(second.id);
+    expect(await readFile(path.join(appDir, '.fw', 'build', 'app.mjs'), 'utf8')).toBe('export default 2');
+    // The first reader's entry still holds what it loaded: a later build never changes it.
+    expect(await readFile(seen.entry, 'utf8')).toBe('export default 1');
+  });
+
+  it('publishes nothing when writing the build fails', async () => {
+    const good = await publish('export default 1');
+    await expect(publishBuild(appDir, async () => {
+      throw new Error('esbuild failed');
+    })).rejects.toThrow('esbuild failed');
+    expect((await latestBuild(appDir)).id).toBe(good.id);
+    const leftovers = (await readdir(path.join(appDir, '.fw', 'builds'))).filter((name) => name.startsWith('.'));
+    expect(leftovers).toEqual([]);
+  });
+
+  it('keeps the last few builds and removes older ones', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await publish(`export default ${i}`)).id);
+    const kept = (await readdir(path.join(appDir, '.fw', 'builds'))).sort();
+    expect(kept).toEqual(ids.slice(-5).sort());
+    expect(path.basename(await realpath(path.join(appDir, '.fw', 'build')))).toBe(ids.at(-1));
+  });
+});
