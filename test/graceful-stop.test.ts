@@ -27,7 +27,7 @@ describe('fw start: graceful stop', () => {
 
   for (const [how, stop] of [
     ['SIGTERM', (m: RunningMaster) => m.signal('SIGTERM')],
-    ['fw stop', (m: RunningMaster, dir: string) => void fw(['stop', dir])],
+    ['fw stop', (_master: RunningMaster, dir: string) => void fw(['stop', dir])],
   ] as const) {
     it(`${how} lets a 2.5 s request in flight finish with 200, then everything exits`, async () => {
       app = await copyExampleApp('stop');

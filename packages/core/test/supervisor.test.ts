@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackoffPolicy } from '../src/backoff.js';
 import type { BuildRef } from '../src/spawner.js';
-import { Supervisor, type RolloutOutcome, type SupervisorEvent, type SupervisorOptions } from '../src/supervisor.js';
+import { Supervisor, type SupervisorEvent, type SupervisorOptions } from '../src/supervisor.js';
 import { FakeSpawner, okBehaviour, type FakeBehaviour, type FakeWorker } from './fake-spawner.js';
 
 const BOOT = 5_000;

@@ -35,7 +35,9 @@ export async function runMaster(options: MasterOptions): Promise<number> {
 
   try {
     const sockets = await bindAll(options.binds);
-    cleanups.push(() => sockets.forEach((socket) => socket.close()));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.close();
+    });
 
     const supervisor = new Supervisor({
       spawner: new ForkSpawner({
