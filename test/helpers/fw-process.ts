@@ -19,6 +19,7 @@ export async function fw(args: string[], options: { cwd?: string; env?: NodeJS.P
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' };
 }
 
+/** A running `fw start` or `fw dev`, in its own process group. */
 export interface RunningMaster {
   pid: number;
   port: number;
@@ -40,8 +41,27 @@ export interface RunningMaster {
  * Starts `fw start` as a real process in its own process group and waits for its "serving" line.
  * Port 0 by default: the master binds a free port and prints it.
  */
-export async function startMaster(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMaster> {
-  const child = execa(process.execPath, [fwBin, 'start', appDir, '--port', '0', ...args], {
+export function startMaster(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMaster> {
+  return startFw(['start', appDir, '--port', '0', ...args], /serving http:\/\/[^\s]+:(\d+)/, env);
+}
+
+/** Starts `fw dev` on a free port and waits for its "fw dev <url>" line. */
+export function startDev(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMaster> {
+  return startFw(['dev', appDir, '--port', '0', ...args], /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)/, env);
+}
+
+/** True while any process of the group (a master started by startFw leads its own) is alive. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function startFw(args: string[], readyLine: RegExp, env: NodeJS.ProcessEnv): Promise<RunningMaster> {
+  const child = execa(process.execPath, [fwBin, ...args], {
     cwd: repoRoot,
     env: { ...quiet, ...env },
     detached: true,
@@ -95,7 +115,7 @@ export async function startMaster(appDir: string, args: string[] = [], env: Node
     await exitedPromise;
   };
   try {
-    const [, port] = await waitFor(/serving http:\/\/[^\s]+:(\d+)/);
+    const [, port] = await waitFor(readyLine);
     return {
       pid,
       port: Number(port),

@@ -17,6 +17,8 @@ export interface Load {
   stats(): LoadStats;
   /** The version in the newest answer received after `since` (ms epoch), if any. */
   versionAfter(since: number): string | undefined;
+  /** Resolves with the time the first answer from `version` arrived; rejects after `timeoutMs`. */
+  waitForVersion(version: string, timeoutMs: number): Promise<number>;
   stop(): Promise<LoadStats>;
 }
 
@@ -25,9 +27,10 @@ export interface Load {
  * next GET as soon as the last answer arrived. Every request is counted: ok, status or error code.
  * undici re-sends nothing that was written; a reset on a busy connection is an error here.
  */
-export function startLoad(origin: string, options: { connections: number; path?: string }): Load {
+export function startLoad(origin: string, options: { connections: number; path?: string; pauseMs?: number }): Load {
   const stats: LoadStats = { ok: 0, statuses: {}, errors: {}, failed: 0, versions: {}, connectionsOpened: 0 };
   const answers: { at: number; version: string }[] = [];
+  const versionWaiters = new Set<(answer: { at: number; version: string }) => void>();
   let running = true;
   const clients = Array.from({ length: options.connections }, () =>
     new Client(origin, { pipelining: 1, connect: { timeout: 5_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 }),
@@ -43,8 +46,10 @@ export function startLoad(origin: string, options: { connections: number; path?:
           stats.ok++;
           const version = (JSON.parse(text) as { version?: string }).version ?? '?';
           stats.versions[version] = (stats.versions[version] ?? 0) + 1;
-          answers.push({ at: Date.now(), version });
+          const answer = { at: Date.now(), version };
+          answers.push(answer);
           if (answers.length > 10_000) answers.splice(0, 5_000);
+          for (const waiter of versionWaiters) waiter(answer);
         } else {
           stats.failed++;
           stats.statuses[response.statusCode] = (stats.statuses[response.statusCode] ?? 0) + 1;
@@ -54,6 +59,7 @@ export function startLoad(origin: string, options: { connections: number; path?:
         const code = (error as { code?: string }).code ?? (error as Error).name;
         stats.errors[code] = (stats.errors[code] ?? 0) + 1;
       }
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   };
   const loops = clients.map(loop);
@@ -61,6 +67,22 @@ export function startLoad(origin: string, options: { connections: number; path?:
   return {
     stats: () => structuredClone(stats),
     versionAfter: (since) => answers.findLast((answer) => answer.at >= since)?.version,
+    waitForVersion: (version, timeoutMs) =>
+      new Promise<number>((resolve, reject) => {
+        const seen = answers.find((answer) => answer.version === version);
+        if (seen) return resolve(seen.at);
+        const timer = setTimeout(() => {
+          versionWaiters.delete(waiter);
+          reject(new Error(`no answer from version ${version} within ${timeoutMs} ms (${JSON.stringify(stats)})`));
+        }, timeoutMs);
+        const waiter = (answer: { at: number; version: string }) => {
+          if (answer.version !== version) return;
+          clearTimeout(timer);
+          versionWaiters.delete(waiter);
+          resolve(answer.at);
+        };
+        versionWaiters.add(waiter);
+      }),
     stop: async () => {
       running = false;
       await Promise.all(loops);

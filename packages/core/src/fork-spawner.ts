@@ -29,30 +29,33 @@ export class ForkSpawner implements Spawner {
   constructor(private readonly options: ForkSpawnerOptions) {}
 
   spawn(request: SpawnRequest): WorkerProcess {
-    const child = fork(this.options.workerScript ?? defaultWorkerScript, [], {
-      cwd: this.options.cwd,
-      env: {
-        ...process.env,
-        ...this.options.env,
-        FW_WORKER_ID: String(request.workerId),
-        FW_GENERATION: String(request.generation),
-        FW_BUILD_ID: request.build.id,
-        FW_BUILD_ENTRY: request.build.entry,
-      },
-      execArgv: this.options.execArgv ?? [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
+    return forkWorker(this.options, {
+      FW_WORKER_ID: String(request.workerId),
+      FW_GENERATION: String(request.generation),
+      FW_BUILD_ID: request.build.id,
+      FW_BUILD_ENTRY: request.build.entry,
     });
-    const worker = new ForkedWorker(child);
-    const count = this.options.sockets.length;
-    this.options.sockets.forEach((socket, index) => {
-      worker.sendWithHandle({ type: 'socket', index, count, address: socket.address }, socket.handle);
-    });
-    return worker;
   }
 }
 
-class ForkedWorker implements WorkerProcess {
+/** Forks one worker bootstrap with the sockets handed over; `env` says what it is to run. */
+export function forkWorker(options: ForkSpawnerOptions, env: NodeJS.ProcessEnv): ForkedWorker {
+  const child = fork(options.workerScript ?? defaultWorkerScript, [], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, ...env },
+    execArgv: options.execArgv ?? [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'json',
+  });
+  const worker = new ForkedWorker(child);
+  const count = options.sockets.length;
+  options.sockets.forEach((socket, index) => {
+    worker.sendWithHandle({ type: 'socket', index, count, address: socket.address }, socket.handle);
+  });
+  return worker;
+}
+
+export class ForkedWorker implements WorkerProcess {
   constructor(private readonly child: ChildProcess) {
     // A failed send (the worker died meanwhile) surfaces as its exit; an unhandled 'error' would
     // take the master down instead.
@@ -61,6 +64,10 @@ class ForkedWorker implements WorkerProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   send(message: MasterMessage): void {

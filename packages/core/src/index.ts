@@ -3,11 +3,11 @@ export type { SupervisorOptions, SupervisorEvent, SupervisorStatus, RolloutOutco
 export { WorkerHandle, WorkerStartError } from './worker-handle.js';
 export type { WorkerInfo, WorkerState, WorkerExit } from './worker-handle.js';
 export type { Spawner, SpawnRequest, WorkerProcess, BuildRef } from './spawner.js';
-export { ForkSpawner } from './fork-spawner.js';
+export { ForkSpawner, ForkedWorker, forkWorker } from './fork-spawner.js';
 export type { ForkSpawnerOptions, ListeningSocket } from './fork-spawner.js';
 export { restartDelay, defaultBackoff } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { CommandQueue } from './command-queue.js';
 export * from './exit-codes.js';
 export { isMasterMessage, isWorkerMessage, serializeError, tag, FW_TAG } from './ipc.js';
-export type { MasterMessage, WorkerMessage, SerializedError, SocketMessage } from './ipc.js';
+export type { MasterMessage, WorkerMessage, SerializedError, SocketMessage, LoadMessage } from './ipc.js';

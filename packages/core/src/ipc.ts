@@ -3,6 +3,7 @@
  *
  * A worker's life, as messages:
  *   master → worker  `socket` (one per listening handle, the handle rides along)
+ *   master → worker  `load`     (a warm spare only) the build to boot
  *   worker → master  `booted`   the app is loaded and its own start-up finished
  *   master → worker  `serve`    the whole generation booted: start accepting
  *   worker → master  `ready`    listening on every handed socket
@@ -25,19 +26,31 @@ export interface SocketMessage {
   address: string;
 }
 
+/** Hands a warm spare its build (fw dev): the spare then boots like any worker. */
+export interface LoadMessage {
+  type: 'load';
+  workerId: number;
+  generation: number;
+  build: { id: string; entry: string };
+  /** Set in the worker's environment before the app loads (`.env` in development). */
+  env: Record<string, string>;
+}
+
 export type MasterMessage =
   | SocketMessage
+  | LoadMessage
   | { type: 'serve' }
-  | { type: 'drain' };
+  /** `successor`: a newer generation now serves the same sockets (a reload, not a stop). */
+  | { type: 'drain'; successor: boolean };
 
 export type WorkerMessage =
-  | { type: 'booted'; bootMs: number }
+  | { type: 'booted'; bootMs: number; importMs: number }
   | { type: 'ready' }
   | { type: 'boot-error'; error: SerializedError }
   | { type: 'drained' };
 
 const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained']);
-const masterMessageTypes = new Set<MasterMessage['type']>(['socket', 'serve', 'drain']);
+const masterMessageTypes = new Set<MasterMessage['type']>(['socket', 'load', 'serve', 'drain']);
 
 /** IPC also carries messages that are not ours (an app's own `process.send`): tell them apart. */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

@@ -265,7 +265,7 @@ export class Supervisor {
       return;
     }
     this.emit({ type: 'worker-draining', worker: { ...worker.info(), state: 'draining' }, reason });
-    worker.drain(Date.now() + this.gracefulTimeoutMs);
+    worker.drain(Date.now() + this.gracefulTimeoutMs, reason === 'reload');
     this.ensureTicker();
   }
 

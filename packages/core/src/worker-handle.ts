@@ -16,6 +16,7 @@ export interface WorkerInfo {
   state: WorkerState;
   startedAt: number;
   readyAt: number | null;
+  bootTimings: { bootMs: number; importMs: number } | null;
 }
 
 export interface WorkerExit {
@@ -49,6 +50,8 @@ export class WorkerHandle {
   /** The state the worker was in when its process exited: a `ready` one had crashed. */
   exitedFrom: WorkerState | null = null;
   bootError: SerializedError | undefined;
+  /** What the worker reported of its boot: importing the build, and all of loading the app. */
+  bootTimings: { bootMs: number; importMs: number } | null = null;
   /** Set once the supervisor has sent SIGKILL: nothing more is asked of it. */
   killed = false;
   /** When this worker must be killed if it is still alive (boot timeout or drain timeout). */
@@ -96,6 +99,7 @@ export class WorkerHandle {
       state: this.state,
       startedAt: this.startedAt,
       readyAt: this.readyAt,
+      bootTimings: this.bootTimings,
     };
   }
 
@@ -120,18 +124,19 @@ export class WorkerHandle {
   }
 
   /** Asks the worker to drain; the caller records the kill deadline. */
-  drain(deadlineAt: number): void {
+  drain(deadlineAt: number, successor = false): void {
     if (this.state === 'exited' || this.state === 'draining') return;
     if (this.state === 'starting') this.fail(this.startError('was stopped before it was ready'));
     else this.state = 'draining';
     this.deadline = { at: deadlineAt, reason: 'drain-timeout' };
-    this.send({ type: 'drain' });
+    this.send({ type: 'drain', successor });
   }
 
   private onMessage(message: WorkerMessage): void {
     switch (message.type) {
       case 'booted':
         this.booted = true;
+        this.bootTimings = { bootMs: message.bootMs, importMs: message.importMs };
         this.settleBooted.resolve();
         return;
       case 'ready':

@@ -65,7 +65,7 @@ export class FakeWorker implements WorkerProcess {
     this.later(behaviour.bootMs, () => {
       switch (behaviour.boot) {
         case 'ok':
-          return this.emit({ type: 'booted', bootMs: behaviour.bootMs });
+          return this.emit({ type: 'booted', bootMs: behaviour.bootMs, importMs: 0 });
         case 'boot-error':
           this.emit({ type: 'boot-error', error: behaviour.error });
           return this.later(1, () => this.exit(EXIT_BOOT_ERROR));

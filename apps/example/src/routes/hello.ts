@@ -7,7 +7,7 @@ export const helloRoutes: FastifyPluginAsync<{ version: string }> = async (app, 
     schema: {
       params: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } }, required: ['name'] },
     },
-  }, async (request) => ({ greeting: `hello, ${request.params.name}`, version }));
+  }, async (request) => ({ greeting: `${process.env.GREETING ?? 'hello'}, ${request.params.name}`, version }));
 
   app.post<{ Body: { a: number; b: number } }>('/sum', {
     schema: {

@@ -27,8 +27,10 @@ const contract =
  * app's own start-up (`ready()` for Fastify). A function with two or more parameters is a request
  * listener; any other function is a factory.
  */
-export async function loadApp(entry: string): Promise<LoadedApp> {
+export async function loadApp(entry: string, timings: { importMs?: number } = {}): Promise<LoadedApp> {
+  const startedAt = performance.now();
   const module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
+  timings.importMs = performance.now() - startedAt;
   if (!('default' in module) || module.default === undefined) {
     throw new AppContractError(`${entry} has no default export. ${contract}`);
   }

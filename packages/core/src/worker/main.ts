@@ -8,8 +8,10 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { EXIT_BOOT_ERROR, EXIT_LISTEN_ERROR, EXIT_OK, EXIT_ORPHANED } from '../exit-codes.js';
 import { isMasterMessage, serializeError, tag, type WorkerMessage } from '../ipc.js';
+import { forwardToSuccessor } from './drain-forwarder.js';
 import { GracefulServer } from './graceful-server.js';
 import { loadApp, type LoadedApp } from './load-app.js';
+import { parseWarmModules, warmUp } from './warm-up.js';
 
 const ORPHAN_EXIT_MS = 2_000;
 
@@ -18,9 +20,12 @@ interface HandedSocket {
   address: string;
 }
 
-const entry = process.env.FW_BUILD_ENTRY;
 const gracefulTimeoutMs = Number(process.env.FW_GRACEFUL_TIMEOUT_MS) || 30_000;
-const generation = process.env.FW_GENERATION ?? '?';
+/** fw dev: a draining worker passes late requests on to its successor (see drain-forwarder.ts). */
+const forwardWhileDraining = process.env.FW_FORWARD_WHILE_DRAINING === '1';
+/** A spare is started ahead of time, warms up, and learns its build from a `load` message. */
+const isSpare = process.env.FW_SPARE === '1';
+let generation = process.env.FW_GENERATION ?? '?';
 const sockets: HandedSocket[] = [];
 let expectedSockets = Number.POSITIVE_INFINITY;
 let app: LoadedApp | undefined;
@@ -36,8 +41,10 @@ function failBoot(error: unknown): void {
   if (phase === 'failed') return;
   phase = 'failed';
   const serialized = serializeError(error);
-  // The master prints it too, but a worker's stderr is where a person running it looks first.
-  process.stderr.write(`[fw] worker of generation ${generation} failed to start:\n${serialized.stack ?? serialized.message}\n`);
+  // The master prints it with its own context; say it here only if there is no master to tell.
+  if (!process.connected) {
+    process.stderr.write(`[fw] worker of generation ${generation} failed to start:\n${serialized.stack ?? serialized.message}\n`);
+  }
   exitAfterSending({ type: 'boot-error', error: serialized }, EXIT_BOOT_ERROR);
 }
 
@@ -49,17 +56,19 @@ function exitAfterSending(message: WorkerMessage, code: number): void {
   process.send(tag(message), undefined, undefined, () => process.exit(code));
 }
 
-async function boot(): Promise<void> {
+async function boot(entry: string | undefined): Promise<void> {
   if (!entry) return failBoot(new Error('FW_BUILD_ENTRY is not set: a worker is started by the fw master'));
   const startedAt = performance.now();
+  const timings: { importMs?: number } = {};
   try {
-    app = await loadApp(entry);
+    app = await loadApp(entry, timings);
   } catch (error) {
     return failBoot(error);
   }
   if (phase !== 'booting') return;
   phase = 'booted';
-  send({ type: 'booted', bootMs: Math.round(performance.now() - startedAt) });
+  const bootMs = performance.now() - startedAt;
+  send({ type: 'booted', bootMs: Math.round(bootMs), importMs: Math.round(timings.importMs ?? 0) });
   if (serveRequested) await serve();
 }
 
@@ -108,9 +117,15 @@ async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<G
 }
 
 let drained: Promise<void> | undefined;
-function drain(): Promise<void> {
+function drain(successor = false): Promise<void> {
   drained ??= (async () => {
     phase = 'draining';
+    if (forwardWhileDraining && successor) {
+      servers.forEach((server, index) => {
+        const address = sockets[index]?.address;
+        if (address?.startsWith('http:')) forwardToSuccessor(server.server, address);
+      });
+    }
     await Promise.all(servers.map((server) => server.drain()));
     if (app?.kind === 'fastify') await app.app.close();
     send({ type: 'drained' });
@@ -133,10 +148,22 @@ process.on('message', (message: unknown, handle: unknown) => {
       void serve();
       return;
     case 'drain':
-      void drain();
+      void drain(message.successor);
+      return;
+    case 'load':
+      if (!isSpare || loadRequested) return;
+      loadRequested = true;
+      generation = String(message.generation);
+      Object.assign(process.env, message.env, {
+        FW_WORKER_ID: String(message.workerId),
+        FW_GENERATION: String(message.generation),
+        FW_BUILD_ID: message.build.id,
+      });
+      void warmedUp.then(() => boot(message.build.entry)).catch(failBoot);
       return;
   }
 });
+let loadRequested = false;
 
 // The master is gone (killed, crashed): finish what is in flight briefly, then leave.
 process.on('disconnect', () => {
@@ -159,4 +186,5 @@ process.on('uncaughtException', failBoot);
 process.on('unhandledRejection', failBoot);
 
 process.setSourceMapsEnabled(true);
-boot().catch(failBoot);
+const warmedUp = isSpare ? warmUp(parseWarmModules(process.env.FW_WARM_MODULES), process.cwd()) : Promise.resolve();
+if (!isSpare) boot(process.env.FW_BUILD_ENTRY).catch(failBoot);

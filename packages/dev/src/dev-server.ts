@@ -1,0 +1,219 @@
+import { createInterface } from 'node:readline';
+import { paint } from './paint.js';
+import { Supervisor, type BuildRef, type RolloutOutcome } from '@fw/core';
+import { bindAll, describeEvent } from '@fw/runtime';
+import { readEnvFiles } from './env-file.js';
+import { writeErrorPage } from './error-page.js';
+import { IncrementalBuilder, type BuildOutcome } from './incremental-builder.js';
+import { startTypecheck } from './typecheck.js';
+import { WarmSpawner } from './warm-spawner.js';
+import { watchApp, type Change } from './watcher.js';
+
+export interface DevSettings {
+  entry: string;
+  host: string;
+  port: number;
+}
+
+export interface DevOptions extends DevSettings {
+  appDir: string;
+  /** Print where the milliseconds of every reload go, and every lifecycle event. */
+  debug?: boolean;
+  /** Run `tsc --noEmit --watch` beside the server; its errors never block a reload. */
+  typecheck?: boolean;
+  /** Reads the settings again when fw.config.ts changes. */
+  reloadSettings?: () => Promise<DevSettings>;
+  /** Where lines go; standard output by default. */
+  print?: (text: string) => void;
+}
+
+/** A drained old worker may keep an idle kept-alive connection this long in development. */
+const DEV_GRACEFUL_TIMEOUT_MS = 5_000;
+
+interface Trigger {
+  reason: string;
+  /** performance.now() of the first change that asked for it. */
+  at: number;
+  /** Roll out even if the bundle did not change (the environment or dependencies did). */
+  force: boolean;
+}
+
+/**
+ * `fw dev`: every save rebuilds with esbuild's incremental context, and a good build becomes a
+ * one-worker rollout through the same supervisor as production: the old worker serves until the
+ * new one is ready, and a new one that cannot build or boot is refused. While no version has
+ * booted, the port answers 503 with the error. Resolves with the exit code after a stop.
+ */
+export async function runDevServer(options: DevOptions): Promise<number> {
+  const print = options.print ?? ((text: string) => process.stdout.write(text));
+  const say = (line: string) => print(`${line}\n`);
+  const debug = (line: string) => options.debug && say(paint('dim', line));
+  const startedAt = performance.now();
+  let settings: DevSettings = { entry: options.entry, host: options.host, port: options.port };
+
+  const sockets = await bindAll([{ kind: 'tcp', host: settings.host, port: settings.port }]);
+  let dotenv = await readEnvFiles(options.appDir);
+  const spawner = new WarmSpawner({
+    sockets,
+    cwd: options.appDir,
+    env: { NODE_ENV: process.env.NODE_ENV ?? 'development', FW_GRACEFUL_TIMEOUT_MS: String(DEV_GRACEFUL_TIMEOUT_MS), FW_FORWARD_WHILE_DRAINING: '1' },
+    dotenv: () => dotenv,
+  });
+  let nextBuild: BuildRef | undefined;
+  const supervisor = new Supervisor({
+    spawner,
+    workers: 1,
+    resolveBuild: async () => {
+      if (!nextBuild) throw new Error('nothing built yet');
+      return nextBuild;
+    },
+    gracefulTimeoutMs: DEV_GRACEFUL_TIMEOUT_MS,
+  });
+  supervisor.on((event) => {
+    const line = describeEvent(event);
+    if (line && event.type !== 'rollout-refused') debug(`  ${line}`);
+  });
+
+  let builder = new IncrementalBuilder(options.appDir, settings.entry);
+  /** What the port serves now: the app (with its bundle's hash), an error page, or nothing yet. */
+  let serving: { kind: 'app'; hash: string } | { kind: 'error' } | undefined;
+  let lastExternals: string[] = [];
+
+  const rollOut = async (build: BuildRef): Promise<RolloutOutcome> => {
+    nextBuild = build;
+    return supervisor.reload();
+  };
+
+  const showError = async (title: string, detail: string) => {
+    const outcome = await rollOut(await writeErrorPage(options.appDir, title, detail));
+    if (outcome.ok) serving = { kind: 'error' };
+    else say(paint('red', `the error page failed to start too: ${outcome.error.message}`));
+  };
+
+  const cycle = async (trigger: Trigger): Promise<void> => {
+    const buildStartedAt = performance.now();
+    const build: BuildOutcome = await builder.rebuild();
+    if (pending) return; // a newer save arrived while building: only the build after it goes live
+    if (!build.ok) {
+      say(`${paint(['red', 'bold'], 'build failed')} ${paint('dim', `(${trigger.reason})`)}\n${build.errors.trimEnd()}`);
+      if (serving?.kind === 'app') say(paint('yellow', 'the previous version keeps serving'));
+      else await showError('Build failed', build.errors);
+      return;
+    }
+    lastExternals = build.externals;
+    if (!trigger.force && serving?.kind === 'app' && serving.hash === build.hash) {
+      debug(`  ${trigger.reason}: the bundle did not change (build ${build.ms} ms)`);
+      return;
+    }
+    const outcome = await rollOut(build.build);
+    const total = Math.round(performance.now() - trigger.at);
+    if (outcome.ok) {
+      const first = serving?.kind !== 'app';
+      serving = { kind: 'app', hash: build.hash };
+      if (trigger.reason !== 'start') {
+        say(`${paint('green', first ? 'serving' : 'reloaded')} in ${total} ms ${paint('dim', `(${trigger.reason})`)}`);
+      }
+      const boot = supervisor.status().workers.find((worker) => worker.generation === outcome.generation)?.bootTimings;
+      const phases = boot ? ` = import ${boot.importMs} ms + app start ${boot.bootMs - boot.importMs} ms + handover` : '';
+      debug(`  wait ${Math.round(buildStartedAt - trigger.at)} ms, build ${build.ms} ms, start worker ${outcome.ms} ms (${spawner.lastStart}${phases}), total ${total} ms`);
+    } else {
+      const detail = outcome.error.stack ?? outcome.error.message;
+      say(`${paint(['red', 'bold'], 'the app failed to start')} ${paint('dim', `(${trigger.reason})`)}\n${detail}`);
+      if (serving?.kind === 'app') say(paint('yellow', 'the previous version keeps serving'));
+      else await showError('The app failed to start', detail);
+    }
+    spawner.replenish(lastExternals);
+  };
+
+  // One cycle at a time; saves during a cycle make exactly one more, built after the last of them.
+  let pending: Trigger | undefined;
+  let running: Promise<void> | undefined;
+  const request = (trigger: Trigger) => {
+    if (pending) pending = { reason: pending.reason, at: pending.at, force: pending.force || trigger.force };
+    else pending = trigger;
+    running ??= (async () => {
+      while (pending) {
+        const next = pending;
+        pending = undefined;
+        await cycle(next).catch((error: unknown) => say(paint('red', `fw dev: ${String(error)}`)));
+      }
+      running = undefined;
+    })();
+  };
+
+  const onChanges = async (changes: Change[]) => {
+    const at = changes[0]?.at ?? performance.now();
+    const reason = describeChanges(changes);
+    const kinds = new Set(changes.map((change) => change.kind));
+    if (kinds.has('dependencies')) {
+      debug('  dependencies changed: retiring the warm spare');
+      spawner.retireSpare();
+    }
+    if (kinds.has('env')) dotenv = await readEnvFiles(options.appDir);
+    if (kinds.has('config') && options.reloadSettings) {
+      try {
+        const next = await options.reloadSettings();
+        if (next.port !== settings.port || next.host !== settings.host) {
+          say(paint('yellow', 'fw.config.ts changed the port or host: restart fw dev to apply it'));
+        }
+        if (next.entry !== settings.entry) {
+          await builder.dispose();
+          builder = new IncrementalBuilder(options.appDir, next.entry);
+        }
+        settings = next;
+      } catch (error) {
+        say(paint('red', (error as Error).message));
+        return;
+      }
+    }
+    const force = kinds.has('env') || kinds.has('dependencies') || kinds.has('config');
+    request({ reason, at, force });
+  };
+
+  // First version: build and start it, then warm a spare for the first save.
+  request({ reason: 'start', at: startedAt, force: true });
+  await running;
+  const watcher = watchApp(options.appDir, (changes) => void onChanges(changes));
+  await watcher.ready;
+  const address = sockets[0]!.address;
+  say(`\n  ${paint('bold', 'fw dev')}  ${paint('cyan', address)}  ${paint('dim', `ready in ${Math.round(performance.now() - startedAt)} ms`)}`);
+  const keys = process.stdin.isTTY ? createInterface({ input: process.stdin }) : undefined;
+  say(paint('dim', `  watching ${options.appDir}${keys ? '; r + enter reloads, q + enter quits' : ''}\n`));
+  const typecheck = options.typecheck ? startTypecheck(options.appDir, print) : undefined;
+
+  return await new Promise<number>((resolve) => {
+    let stopping: Promise<void> | undefined;
+    const stop = (force: boolean) => {
+      if (stopping && !force) return;
+      stopping = (async () => {
+        await watcher.close();
+        keys?.close();
+        typecheck?.stop();
+        spawner.retireSpare();
+        await supervisor.stop({ force });
+        await builder.dispose();
+        for (const socket of sockets) socket.close();
+        for (const [signal, handler] of Object.entries(signals)) process.off(signal, handler);
+        resolve(0);
+      })();
+    };
+    let interrupts = 0;
+    const signals: Partial<Record<NodeJS.Signals, () => void>> = {
+      SIGINT: () => stop(++interrupts > 1),
+      SIGTERM: () => stop(false),
+      SIGHUP: () => request({ reason: 'SIGHUP', at: performance.now(), force: true }),
+    };
+    for (const [signal, handler] of Object.entries(signals)) process.on(signal, handler);
+    keys?.on('line', (line) => {
+      const key = line.trim().toLowerCase();
+      if (key === 'r') request({ reason: 'r pressed', at: performance.now(), force: true });
+      else if (key === 'q') stop(false);
+    });
+  });
+}
+
+function describeChanges(changes: Change[]): string {
+  const [first] = changes;
+  if (!first) return 'change';
+  return changes.length === 1 ? first.file : `${first.file} and ${changes.length - 1} more`;
+}

@@ -1,0 +1,123 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { copyExampleApp, type AppFixture } from './helpers/app-fixture.js';
+import { groupAlive, startDev, type RunningMaster } from './helpers/fw-process.js';
+import { startLoad } from './helpers/load-client.js';
+
+const SAVES = 10;
+
+describe('fw dev', () => {
+  let app: AppFixture | undefined;
+  let dev: RunningMaster | undefined;
+
+  afterEach(async () => {
+    await dev?.kill();
+    await app?.remove();
+    dev = undefined;
+    app = undefined;
+  });
+
+  it(`puts each of ${SAVES} saves live while a keep-alive client polls every 5 ms, failing no request`, async () => {
+    app = await copyExampleApp('dev-saves');
+    dev = await startDev(app.dir);
+    const poller = startLoad(dev.url, { connections: 1, pauseMs: 5 });
+    await poller.waitForVersion('v1', 10_000);
+    for (let save = 1; save <= SAVES; save++) {
+      const mark = dev.output().length;
+      await app.setVersion(`v1.${save}`);
+      await dev.waitFor(/reloaded in \d+ ms/, 15_000, mark);
+      await poller.waitForVersion(`v1.${save}`, 5_000);
+      await sleep(100);
+    }
+    const stats = await poller.stop();
+    console.info(`fw dev saves under polling: ${JSON.stringify(stats)}`);
+    expect(stats.failed, JSON.stringify(stats)).toBe(0);
+    for (let save = 1; save <= SAVES; save++) expect(stats.versions[`v1.${save}`]).toBeGreaterThan(0);
+  });
+
+  it('keeps the previous version answering through a syntax error and a throw at start-up, then serves the fix', async () => {
+    app = await copyExampleApp('dev-errors');
+    dev = await startDev(app.dir);
+    const poller = startLoad(dev.url, { connections: 1, pauseMs: 5 });
+    await poller.waitForVersion('v1', 10_000);
+
+    const routeFile = path.join(app.dir, 'src', 'routes', 'health.ts');
+    const { readFile } = await import('node:fs/promises');
+    const route = await readFile(routeFile, 'utf8');
+    let mark = dev.output().length;
+    await writeFile(routeFile, route.replace('ok: true,', 'ok: true,,'));
+    const syntax = await dev.waitFor(/build failed[\s\S]*the previous version keeps serving/, 15_000, mark);
+    expect(syntax[0]).toMatch(/src\/routes\/health\.ts:\d+:\d+/);
+    await writeFile(routeFile, route);
+
+    mark = dev.output().length;
+    await app.setVersion('v-broken');
+    await app.breakStartup('cannot reach the database (deliberate)');
+    const thrown = await dev.waitFor(/the app failed to start[\s\S]*the previous version keeps serving/, 15_000, mark);
+    expect(thrown[0]).toContain('cannot reach the database (deliberate)');
+    expect(thrown[0]).toMatch(/src\/app\.ts:\d+:\d+/);
+
+    await sleep(300);
+    expect(poller.stats().versions['v-broken']).toBeUndefined();
+    await app.restoreStartup();
+    await app.setVersion('v-fixed');
+    await poller.waitForVersion('v-fixed', 15_000);
+    const stats = await poller.stop();
+    expect(stats.failed, JSON.stringify(stats)).toBe(0);
+    expect(stats.versions.v1).toBeGreaterThan(0);
+  });
+
+  it('answers 503 with the error while no version has booted, never refusing a connection', async () => {
+    app = await copyExampleApp('dev-503');
+    await app.breakStartup('missing API key (deliberate)');
+    dev = await startDev(app.dir);
+    const broken = await fetch(`${dev.url}/`);
+    expect(broken.status).toBe(503);
+    const body = await broken.text();
+    expect(body).toContain('The app failed to start');
+    expect(body).toContain('missing API key (deliberate)');
+
+    const mark = dev.output().length;
+    await app.restoreStartup();
+    await dev.waitFor(/serving in \d+ ms/, 15_000, mark);
+    const fixed = await fetch(`${dev.url}/`);
+    expect(fixed.status).toBe(200);
+  });
+
+  it('gives the app the values of .env and reloads when .env changes', async () => {
+    app = await copyExampleApp('dev-env');
+    await writeFile(path.join(app.dir, '.env'), 'GREETING=ahoy\n');
+    dev = await startDev(app.dir);
+    const greet = async () => ((await (await fetch(`${dev!.url}/hello/fw`)).json()) as { greeting: string }).greeting;
+    expect(await greet()).toBe('ahoy, fw');
+    const mark = dev.output().length;
+    await writeFile(path.join(app.dir, '.env'), 'GREETING=bonjour\n');
+    await dev.waitFor(/reloaded in \d+ ms \(\.env\)/, 15_000, mark);
+    expect(await greet()).toBe('bonjour, fw');
+  });
+
+  it('retires the warm spare when package.json changes', async () => {
+    app = await copyExampleApp('dev-deps');
+    dev = await startDev(app.dir, ['--debug']);
+    const mark = dev.output().length;
+    const manifest = path.join(app.dir, 'package.json');
+    const { readFile } = await import('node:fs/promises');
+    await writeFile(manifest, (await readFile(manifest, 'utf8')).replace('"private": true', '"private": true, "keywords": ["changed"]'));
+    await dev.waitFor(/dependencies changed: retiring the warm spare[\s\S]*reloaded in \d+ ms \(package\.json\)/, 15_000, mark);
+    expect(dev.output().slice(mark)).toMatch(/\(cold = /);
+  });
+
+  it('stops on Ctrl-C with no process left behind', async () => {
+    app = await copyExampleApp('dev-stop');
+    dev = await startDev(app.dir);
+    // Let the warm spare start, so there are a worker and a spare to clean up.
+    await sleep(500);
+    dev.signal('SIGINT');
+    expect(await dev.exited(10_000)).toBe(0);
+    const deadline = Date.now() + 5_000;
+    while (groupAlive(dev.pid) && Date.now() < deadline) await sleep(50);
+    expect(groupAlive(dev.pid)).toBe(false);
+  });
+});
