@@ -109,6 +109,61 @@ describe('fw dev', () => {
     expect(dev.output().slice(mark)).toMatch(/\(cold = /);
   });
 
+  it('--typecheck shows type errors without blocking the reload', async () => {
+    app = await copyExampleApp('dev-types');
+    dev = await startDev(app.dir, ['--typecheck']);
+    await dev.waitFor(/\[tsc\].*Found 0 errors/, 60_000);
+    const mark = dev.output().length;
+    await app.setVersion('v-typed');
+    const appFile = path.join(app.dir, 'src', 'app.ts');
+    const { readFile } = await import('node:fs/promises');
+    await writeFile(appFile, `${await readFile(appFile, 'utf8')}\nexport const wrong: number = 'not a number';\n`);
+    await dev.waitFor(/reloaded in \d+ ms/, 15_000, mark);
+    const response = await fetch(`${dev.url}/`);
+    expect(((await response.json()) as { version: string }).version).toBe('v-typed');
+    await dev.waitFor(/\[tsc\] src\/app\.ts\(\d+,\d+\): error TS2322/, 60_000, mark);
+  });
+
+  it('reloads on r + Enter and quits on q + Enter at a terminal', async () => {
+    app = await copyExampleApp('dev-keys');
+    // `script` gives fw dev a pseudo-terminal, as a person's shell would.
+    const { execa } = await import('execa');
+    const { fwBin } = await import('./helpers/fw-process.js');
+    const session = execa('script', ['-qfec', `${process.execPath} ${fwBin} dev ${app.dir} --port 0`, '/dev/null'], {
+      env: { LOG_LEVEL: 'warn' },
+      stdin: 'pipe',
+      all: true,
+      reject: false,
+      timeout: 60_000,
+      detached: true,
+    });
+    let output = '';
+    session.all?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const until = async (pattern: RegExp) => {
+      const deadline = Date.now() + 20_000;
+      while (!pattern.test(output) && Date.now() < deadline) await sleep(25);
+      expect(output).toMatch(pattern);
+    };
+    try {
+      await until(/r \+ enter reloads, q \+ enter quits/);
+      session.stdin?.write('r\n');
+      await until(/reloaded\S* in \d+ ms \S*\(r pressed\)/);
+      session.stdin?.write('q\n');
+      const result = await session;
+      expect(result.exitCode).toBe(0);
+    } finally {
+      if (session.pid) {
+        try {
+          process.kill(-session.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
   it('stops on Ctrl-C with no process left behind', async () => {
     app = await copyExampleApp('dev-stop');
     dev = await startDev(app.dir);
