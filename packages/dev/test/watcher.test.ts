@@ -17,3 +17,35 @@ describe('classify', () => {
     expect(classify('fixtures/package.json')).toBe('source');
   });
 });
+
+describe('watchApp', () => {
+  it('reports a burst of saves as one batch, and ignores node_modules and .fw', async () => {
+    const { mkdtemp, mkdir, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { watchApp } = await import('../src/watcher.js');
+    const dir = await mkdtemp(path.join(tmpdir(), 'fw-watch-'));
+    await mkdir(path.join(dir, 'src'));
+    await mkdir(path.join(dir, 'node_modules'));
+    await mkdir(path.join(dir, '.fw'));
+    const batches: string[][] = [];
+    const watcher = watchApp(dir, (changes) => batches.push(changes.map((change) => change.file).sort()), 20);
+    try {
+      await watcher.ready;
+      await Promise.all([
+        writeFile(path.join(dir, 'src', 'a.ts'), 'a'),
+        writeFile(path.join(dir, 'src', 'b.ts'), 'b'),
+        writeFile(path.join(dir, 'node_modules', 'x.js'), 'x'),
+        writeFile(path.join(dir, '.fw', 'y.js'), 'y'),
+        writeFile(path.join(dir, '.env'), 'A=1'),
+      ]);
+      const deadline = Date.now() + 5_000;
+      while (batches.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(batches).toEqual([['.env', 'src/a.ts', 'src/b.ts']]);
+    } finally {
+      await watcher.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
