@@ -1,7 +1,7 @@
 export { Supervisor } from './supervisor.js';
-export type { SupervisorOptions, SupervisorEvent, SupervisorStatus, RolloutOutcome, RetireReason } from './supervisor.js';
+export type { SupervisorOptions, SupervisorEvent, SupervisorStatus, SupervisorCounters, RolloutOutcome, RetireReason, KillReason } from './supervisor.js';
 export { WorkerHandle, WorkerStartError } from './worker-handle.js';
-export type { WorkerInfo, WorkerState, WorkerExit } from './worker-handle.js';
+export type { WorkerInfo, WorkerState, WorkerExit, RecycleCause } from './worker-handle.js';
 export type { Spawner, SpawnRequest, WorkerProcess, BuildRef } from './spawner.js';
 export { ForkSpawner, ForkedWorker, forkWorker } from './fork-spawner.js';
 export type { ForkSpawnerOptions, ListeningSocket } from './fork-spawner.js';
@@ -10,4 +10,4 @@ export type { BackoffPolicy } from './backoff.js';
 export { CommandQueue } from './command-queue.js';
 export * from './exit-codes.js';
 export { isMasterMessage, isWorkerMessage, serializeError, tag, FW_TAG } from './ipc.js';
-export type { MasterMessage, WorkerMessage, SerializedError, SocketMessage, LoadMessage } from './ipc.js';
+export type { MasterMessage, WorkerMessage, SerializedError, SocketMessage, LoadMessage, WorkerStats } from './ipc.js';

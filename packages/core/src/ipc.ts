@@ -47,9 +47,19 @@ export type WorkerMessage =
   | { type: 'booted'; bootMs: number; importMs: number }
   | { type: 'ready' }
   | { type: 'boot-error'; error: SerializedError }
-  | { type: 'drained' };
+  | { type: 'drained' }
+  /** Sent from the worker's own event loop: a stuck loop stops sending it. */
+  | { type: 'heartbeat'; stats: WorkerStats };
 
-const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained']);
+export interface WorkerStats {
+  /** Resident set size in bytes. */
+  rss: number;
+  /** Requests answered since the worker started. */
+  served: number;
+  inFlight: number;
+}
+
+const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained', 'heartbeat']);
 const masterMessageTypes = new Set<MasterMessage['type']>(['socket', 'load', 'serve', 'drain']);
 
 /** IPC also carries messages that are not ours (an app's own `process.send`): tell them apart. */

@@ -4,7 +4,7 @@ import { CommandQueue } from './command-queue.js';
 import { describeExit } from './exit-codes.js';
 import { serializeError, type SerializedError } from './ipc.js';
 import type { BuildRef, Spawner } from './spawner.js';
-import { WorkerHandle, WorkerStartError, type WorkerExit, type WorkerInfo } from './worker-handle.js';
+import { WorkerHandle, WorkerStartError, type RecycleCause, type WorkerExit, type WorkerInfo } from './worker-handle.js';
 
 export interface SupervisorOptions {
   spawner: Spawner;
@@ -19,13 +19,19 @@ export interface SupervisorOptions {
   backoff?: BackoffPolicy;
   /** How often recorded deadlines are checked. */
   checkIntervalMs?: number;
+  /** A ready worker silent for longer than this is replaced (a new one first) and killed. */
+  heartbeatTimeoutMs?: number;
+  /** Recycle a worker after this many requests, plus a random 0..jitter of its own. */
+  maxRequests?: { limit: number; jitter: number };
+  /** Recycle a worker whose resident memory exceeds this many bytes. */
+  maxMemoryBytes?: number;
 }
 
 export type RolloutOutcome =
   | { ok: true; generation: number; build: BuildRef; ms: number }
   | { ok: false; generation: number | null; error: SerializedError; ms: number };
 
-export type RetireReason = 'reload' | 'refused' | 'scale-down' | 'stop';
+export type RetireReason = 'reload' | 'refused' | 'scale-down' | 'stop' | RecycleCause;
 
 export type SupervisorEvent =
   | { type: 'worker-started'; worker: WorkerInfo }
@@ -35,11 +41,21 @@ export type SupervisorEvent =
   | { type: 'rollout-refused'; generation: number | null; error: SerializedError }
   | { type: 'worker-draining'; worker: WorkerInfo; reason: RetireReason }
   | { type: 'worker-exited'; worker: WorkerInfo; exit: WorkerExit; expected: boolean }
-  | { type: 'worker-killed'; worker: WorkerInfo; reason: 'boot-timeout' | 'drain-timeout' | 'stop' }
+  | { type: 'worker-killed'; worker: WorkerInfo; reason: KillReason }
+  | { type: 'worker-recycling'; worker: WorkerInfo; cause: RecycleCause; detail: string }
   | { type: 'worker-crashed'; worker: WorkerInfo; exit: WorkerExit; restartInMs: number }
   | { type: 'replacement-failed'; generation: number; error: SerializedError; retryInMs: number }
   | { type: 'scaled'; workers: number }
   | { type: 'stopped' };
+
+export type KillReason = 'boot-timeout' | 'drain-timeout' | 'stop' | 'unresponsive';
+
+/** Counts since the master started, for status and metrics. */
+export interface SupervisorCounters {
+  /** Workers replaced, by why. */
+  restarts: Record<'crash' | RecycleCause, number>;
+  reloads: { ok: number; refused: number };
+}
 
 export interface SupervisorStatus {
   generation: number | null;
@@ -48,6 +64,7 @@ export interface SupervisorStatus {
   stopping: boolean;
   workers: WorkerInfo[];
   lastRollout: RolloutOutcome | null;
+  counters: SupervisorCounters;
 }
 
 class RolloutAborted extends Error {
@@ -80,6 +97,10 @@ export class Supervisor {
   private readonly crashTimes: number[] = [];
   private readonly replacementTimers = new Set<NodeJS.Timeout>();
   private ticker: NodeJS.Timeout | null = null;
+  private readonly counters: SupervisorCounters = {
+    restarts: { crash: 0, unresponsive: 0, 'max-requests': 0, 'max-memory': 0 },
+    reloads: { ok: 0, refused: 0 },
+  };
 
   constructor(private readonly options: SupervisorOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
@@ -141,6 +162,7 @@ export class Supervisor {
       stopping: this.stopping !== null,
       workers: [...this.workers].map((worker) => worker.info()),
       lastRollout: this.lastRollout,
+      counters: structuredClone(this.counters),
     };
   }
 
@@ -149,6 +171,7 @@ export class Supervisor {
     const refuse = (generation: number | null, error: unknown): RolloutOutcome => {
       const outcome: RolloutOutcome = { ok: false, generation, error: describeStartError(error), ms: Date.now() - startedAt };
       this.lastRollout = outcome;
+      this.counters.reloads.refused++;
       this.emit({ type: 'rollout-refused', generation, error: outcome.error });
       return outcome;
     };
@@ -191,6 +214,7 @@ export class Supervisor {
     this.current = { generation, build };
     const outcome: RolloutOutcome = { ok: true, generation, build, ms: Date.now() - startedAt };
     this.lastRollout = outcome;
+    this.counters.reloads.ok++;
     this.emit({ type: 'generation-ready', generation, build, ms: outcome.ms, pids: fresh.map((worker) => worker.pid) });
     for (const worker of this.workers) {
       if (worker.generation !== generation) this.retire(worker, 'reload');
@@ -215,22 +239,62 @@ export class Supervisor {
     return this.desired;
   }
 
-  /** Starts one more worker of the current generation (a crash replacement or a scale-up). */
-  private async addWorker(generation: number): Promise<void> {
-    if (this.stopping || !this.current || this.current.generation !== generation) return;
-    if (this.servingWorkers().length >= this.desired) return;
+  /**
+   * Starts one more worker of the current generation (a crash replacement, a recycling, a
+   * scale-up) if fewer than the desired number serve. True once the new worker is ready.
+   */
+  private async addWorker(generation: number): Promise<boolean> {
+    if (this.stopping || !this.current || this.current.generation !== generation) return false;
+    if (this.servingWorkers().length >= this.desired) return false;
     const worker = this.spawnWorker(generation, this.current.build);
     try {
       await this.unlessStopping(worker.whenBooted);
       worker.send({ type: 'serve' });
       await this.unlessStopping(worker.whenReady);
+      return true;
     } catch (error) {
       this.retire(worker, 'refused');
-      if (this.stopping) return;
+      if (this.stopping) return false;
       this.recordCrash();
       const retryInMs = Math.max(this.backoff.initialMs, restartDelay(this.crashTimes, Date.now(), this.backoff));
       this.emit({ type: 'replacement-failed', generation, error: describeStartError(error), retryInMs });
       this.scheduleReplacement(generation, retryInMs);
+      return false;
+    }
+  }
+
+  /**
+   * Replaces a worker that looks alive but must go: its replacement is started first and must be
+   * ready before the old one drains. An unresponsive worker is killed whatever happens (its event
+   * loop is stuck, it serves nothing); one over a limit keeps serving if no replacement could start.
+   */
+  private recycle(worker: WorkerHandle, cause: RecycleCause, detail: string): void {
+    if (worker.recycling || worker.state !== 'ready' || this.stopping) return;
+    worker.recycling = cause;
+    this.emit({ type: 'worker-recycling', worker: worker.info(), cause, detail });
+    void this.queue.run(async () => {
+      const replaced = await this.addWorker(worker.generation);
+      if (!worker.alive) return;
+      if (cause === 'unresponsive') {
+        this.counters.restarts.unresponsive++;
+        this.kill(worker, 'unresponsive');
+      } else if (replaced || this.current?.generation !== worker.generation) {
+        this.counters.restarts[cause]++;
+        this.retire(worker, cause);
+      } else {
+        worker.recycling = null;
+      }
+    });
+  }
+
+  private checkLimits(worker: WorkerHandle): void {
+    const stats = worker.stats;
+    if (!stats || worker.recycling || worker.state !== 'ready') return;
+    if (worker.maxRequests !== null && stats.served >= worker.maxRequests) {
+      this.recycle(worker, 'max-requests', `served ${stats.served} requests (limit ${worker.maxRequests})`);
+    } else if (this.options.maxMemoryBytes && stats.rss > this.options.maxMemoryBytes) {
+      const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+      this.recycle(worker, 'max-memory', `uses ${mb(stats.rss)} (limit ${mb(this.options.maxMemoryBytes)})`);
     }
   }
 
@@ -239,6 +303,9 @@ export class Supervisor {
     const process = this.options.spawner.spawn({ workerId: id, generation, build });
     const worker = new WorkerHandle(id, generation, build, process, Date.now());
     worker.deadline = { at: Date.now() + this.bootTimeoutMs, reason: 'boot-timeout' };
+    const { maxRequests } = this.options;
+    if (maxRequests) worker.maxRequests = maxRequests.limit + Math.floor(Math.random() * (maxRequests.jitter + 1));
+    worker.heartbeatListener = (handle) => this.checkLimits(handle);
     this.workers.add(worker);
     this.emit({ type: 'worker-started', worker: worker.info() });
     worker.whenReady.then(() => this.emit({ type: 'worker-ready', worker: worker.info() }), () => undefined);
@@ -269,7 +336,7 @@ export class Supervisor {
     this.ensureTicker();
   }
 
-  private kill(worker: WorkerHandle, reason: 'boot-timeout' | 'drain-timeout' | 'stop'): void {
+  private kill(worker: WorkerHandle, reason: KillReason): void {
     if (!worker.alive) return;
     if (reason === 'boot-timeout') worker.refuse(`did not become ready within ${this.bootTimeoutMs / 1000} s (boot timeout)`);
     worker.deadline = null;
@@ -280,10 +347,12 @@ export class Supervisor {
 
   private onWorkerExit(worker: WorkerHandle, exit: WorkerExit): void {
     this.workers.delete(worker);
-    const crashed = worker.exitedFrom === 'ready';
+    // A worker the supervisor itself replaced (recycled, killed as unresponsive) did not crash.
+    const crashed = worker.exitedFrom === 'ready' && !worker.recycling && !worker.killed;
     this.emit({ type: 'worker-exited', worker: worker.info(), exit, expected: !crashed });
     if (!crashed || this.stopping || this.current?.generation !== worker.generation) return;
     this.recordCrash();
+    this.counters.restarts.crash++;
     const restartInMs = restartDelay(this.crashTimes, Date.now(), this.backoff);
     this.emit({ type: 'worker-crashed', worker: worker.info(), exit, restartInMs });
     this.scheduleReplacement(worker.generation, restartInMs);
@@ -319,7 +388,7 @@ export class Supervisor {
 
   private servingWorkers(): WorkerHandle[] {
     return [...this.workers]
-      .filter((worker) => worker.generation === this.current?.generation && (worker.state === 'starting' || worker.state === 'ready'))
+      .filter((worker) => worker.generation === this.current?.generation && !worker.recycling && (worker.state === 'starting' || worker.state === 'ready'))
       .sort((a, b) => a.startedAt - b.startedAt || a.id - b.id);
   }
 
@@ -342,11 +411,20 @@ export class Supervisor {
     // not a sibling that booted and was waiting for it.
     const order = [...this.workers].sort((a, b) => Number(a.booted) - Number(b.booted));
     for (const worker of order) {
+      this.checkHeartbeat(worker, now);
       if (!worker.deadline) continue;
       if (now >= worker.deadline.at) this.kill(worker, worker.deadline.reason);
       else pending = true;
     }
-    if (!pending) this.stopTicker();
+    const watching = this.options.heartbeatTimeoutMs !== undefined && this.workers.size > 0;
+    if (!pending && !watching) this.stopTicker();
+  }
+
+  private checkHeartbeat(worker: WorkerHandle, now: number): void {
+    const timeout = this.options.heartbeatTimeoutMs;
+    if (timeout === undefined || worker.state !== 'ready' || worker.lastHeartbeatAt === null) return;
+    const silentMs = now - worker.lastHeartbeatAt;
+    if (silentMs > timeout) this.recycle(worker, 'unresponsive', `no heartbeat for ${(silentMs / 1000).toFixed(1)} s (timeout ${timeout / 1000} s)`);
   }
 
   private ensureTicker(): void {

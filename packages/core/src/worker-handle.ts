@@ -1,5 +1,5 @@
 import { EXIT_BOOT_ERROR, describeExit } from './exit-codes.js';
-import type { MasterMessage, SerializedError, WorkerMessage } from './ipc.js';
+import type { MasterMessage, SerializedError, WorkerMessage, WorkerStats } from './ipc.js';
 import type { BuildRef, WorkerProcess } from './spawner.js';
 
 /**
@@ -7,6 +7,9 @@ import type { BuildRef, WorkerProcess } from './spawner.js';
  * A starting worker has `booted` set once its app finished start-up and it waits for `serve`.
  */
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited' | 'failed';
+
+/** Why a healthy-looking worker is replaced: a stuck event loop, or a recycling limit. */
+export type RecycleCause = 'unresponsive' | 'max-requests' | 'max-memory';
 
 export interface WorkerInfo {
   id: number;
@@ -17,6 +20,8 @@ export interface WorkerInfo {
   startedAt: number;
   readyAt: number | null;
   bootTimings: { bootMs: number; importMs: number } | null;
+  stats: WorkerStats | null;
+  lastHeartbeatAt: number | null;
 }
 
 export interface WorkerExit {
@@ -52,10 +57,20 @@ export class WorkerHandle {
   bootError: SerializedError | undefined;
   /** What the worker reported of its boot: importing the build, and all of loading the app. */
   bootTimings: { bootMs: number; importMs: number } | null = null;
+  /** The worker's last heartbeat: when it came and what it said. */
+  lastHeartbeatAt: number | null = null;
+  stats: WorkerStats | null = null;
+  /** Why the supervisor is replacing this worker, once it has decided to. */
+  recycling: RecycleCause | null = null;
+  /** Requests after which this worker is recycled (max-requests plus its own jitter). */
+  maxRequests: number | null = null;
   /** Set once the supervisor has sent SIGKILL: nothing more is asked of it. */
   killed = false;
   /** When this worker must be killed if it is still alive (boot timeout or drain timeout). */
   deadline: { at: number; reason: 'boot-timeout' | 'drain-timeout' } | null = null;
+
+  /** Called on every heartbeat (the supervisor checks the recycling limits). */
+  heartbeatListener: ((worker: WorkerHandle) => void) | null = null;
 
   readonly whenBooted: Promise<void>;
   readonly whenReady: Promise<void>;
@@ -100,6 +115,8 @@ export class WorkerHandle {
       startedAt: this.startedAt,
       readyAt: this.readyAt,
       bootTimings: this.bootTimings,
+      stats: this.stats,
+      lastHeartbeatAt: this.lastHeartbeatAt,
     };
   }
 
@@ -144,6 +161,7 @@ export class WorkerHandle {
         this.state = 'ready';
         this.deadline = null;
         this.readyAt = Date.now();
+        this.lastHeartbeatAt = this.readyAt;
         this.settleReady.resolve();
         return;
       case 'boot-error':
@@ -151,6 +169,11 @@ export class WorkerHandle {
         this.fail(this.startError(`failed to start: ${message.error.message}`));
         return;
       case 'drained':
+        return;
+      case 'heartbeat':
+        this.lastHeartbeatAt = Date.now();
+        this.stats = message.stats;
+        this.heartbeatListener?.(this);
         return;
     }
   }

@@ -18,12 +18,17 @@ export class GracefulServer {
   private draining = false;
   private listening = false;
   private readonly inFlight = new Set<ServerResponse>();
+  /** Responses completed since the worker started. */
+  served = 0;
 
   constructor(readonly server: Server) {
     server.prependListener('request', (_req, res: ServerResponse) => {
       if (this.draining) closeAfter(res);
       this.inFlight.add(res);
-      res.once('close', () => this.inFlight.delete(res));
+      res.once('close', () => {
+        this.inFlight.delete(res);
+        this.served++;
+      });
     });
     server.once('listening', () => {
       this.listening = true;

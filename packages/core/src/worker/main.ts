@@ -84,6 +84,7 @@ async function serve(): Promise<void> {
     process.stderr.write(`[fw] worker of generation ${generation} could not listen: ${String(error)}\n`);
     return exitAfterSending({ type: 'boot-error', error: serializeError(error) }, EXIT_LISTEN_ERROR);
   }
+  startHeartbeat();
   // From here on an uncaught error is a crash, handled the Node way (print, exit 1).
   process.off('uncaughtException', failBoot);
   process.off('unhandledRejection', failBoot);
@@ -114,6 +115,25 @@ async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<G
     result.push(graceful);
   }
   return result;
+}
+
+/**
+ * Tells the master, from this process's own event loop, that the loop still turns and what the
+ * worker is doing. A loop stuck in a long computation stops the heartbeats; the master notices.
+ */
+function startHeartbeat(): void {
+  const intervalMs = Number(process.env.FW_HEARTBEAT_MS) || 1_000;
+  const beat = () =>
+    send({
+      type: 'heartbeat',
+      stats: {
+        rss: process.memoryUsage.rss(),
+        served: servers.reduce((sum, server) => sum + server.served, 0),
+        inFlight: servers.reduce((sum, server) => sum + server.requestsInFlight, 0),
+      },
+    });
+  beat();
+  setInterval(beat, intervalMs).unref();
 }
 
 let drained: Promise<void> | undefined;

@@ -1,0 +1,110 @@
+/**
+ * Heartbeats and recycling on the fake spawner and clock: a stuck worker is replaced then killed,
+ * a worker over a limit is replaced before it drains, and none of it counts as a crash.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WorkerStats } from '../src/ipc.js';
+import type { BuildRef } from '../src/spawner.js';
+import { Supervisor, type SupervisorEvent, type SupervisorOptions } from '../src/supervisor.js';
+import { FakeSpawner, type FakeWorker } from './fake-spawner.js';
+
+const TICK = 100;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: Date.UTC(2030, 0, 1) });
+});
+afterEach(() => {
+  vi.clearAllTimers();
+  vi.useRealTimers();
+});
+
+async function advance(ms: number): Promise<void> {
+  for (let waited = 0; waited < ms; waited += 10) await vi.advanceTimersByTimeAsync(10);
+}
+
+async function startedWith(options: Partial<SupervisorOptions>) {
+  const spawner = new FakeSpawner();
+  const resolveBuild = async (): Promise<BuildRef> => ({ id: 'b1', entry: '/app/b1/app.mjs' });
+  const supervisor = new Supervisor({ spawner, resolveBuild, workers: 2, gracefulTimeoutMs: 2_000, checkIntervalMs: TICK, ...options });
+  const events: SupervisorEvent[] = [];
+  supervisor.on((event) => events.push(event));
+  const start = supervisor.start();
+  await advance(200);
+  expect(await start).toMatchObject({ ok: true });
+  return { spawner, supervisor, events };
+}
+
+const beat = (worker: FakeWorker, stats: Partial<WorkerStats> = {}) =>
+  worker.emit({ type: 'heartbeat', stats: { rss: 50e6, served: 0, inFlight: 0, ...stats } });
+
+describe('heartbeat timeout', () => {
+  it('replaces a silent worker with a new one first, then kills it; the other keeps going; no crash counted', async () => {
+    const { spawner, supervisor, events } = await startedWith({ heartbeatTimeoutMs: 3_000 });
+    const [stuck, healthy] = spawner.ofGeneration(1) as [FakeWorker, FakeWorker];
+    // The healthy one keeps beating; the stuck one falls silent.
+    const timer = setInterval(() => beat(healthy), 1_000);
+    await advance(2_900);
+    expect(stuck.kills).toEqual([]);
+    await advance(400);
+    const recycling = events.find((event) => event.type === 'worker-recycling');
+    expect(recycling).toMatchObject({ cause: 'unresponsive', worker: { id: stuck.workerId } });
+    await advance(200);
+    const replacement = spawner.workers[2]!;
+    expect(replacement.generation).toBe(1);
+    expect(stuck.killSignals()).toEqual(['SIGKILL']);
+    // The replacement was ready before the kill.
+    const readyAt = events.findIndex((event) => event.type === 'worker-ready' && event.worker.id === replacement.workerId);
+    const killedAt = events.findIndex((event) => event.type === 'worker-killed' && event.reason === 'unresponsive');
+    expect(readyAt).toBeGreaterThan(-1);
+    expect(killedAt).toBeGreaterThan(readyAt);
+    expect(healthy.kills).toEqual([]);
+    await advance(500);
+    expect(supervisor.status().workers.filter((worker) => worker.state === 'ready')).toHaveLength(2);
+    expect(spawner.workers).toHaveLength(3); // no second replacement for the "crash" of the killed one
+    expect(supervisor.status().counters.restarts).toMatchObject({ unresponsive: 1, crash: 0 });
+    clearInterval(timer);
+  });
+});
+
+describe('recycling limits', () => {
+  it('recycles a worker after max-requests: the replacement is ready before the old one drains', async () => {
+    const { spawner, supervisor, events } = await startedWith({ maxRequests: { limit: 100, jitter: 0 } });
+    const [first] = spawner.ofGeneration(1) as [FakeWorker];
+    beat(first, { served: 99 });
+    await advance(100);
+    expect(spawner.workers).toHaveLength(2);
+    beat(first, { served: 100 });
+    await advance(200);
+    const replacement = spawner.workers[2]!;
+    const readyAt = events.findIndex((event) => event.type === 'worker-ready' && event.worker.id === replacement.workerId);
+    const drainAt = events.findIndex((event) => event.type === 'worker-draining' && event.worker.id === first.workerId);
+    expect(readyAt).toBeGreaterThan(-1);
+    expect(drainAt).toBeGreaterThan(readyAt);
+    expect(events[drainAt]).toMatchObject({ reason: 'max-requests' });
+    expect(first.sentTypes()).toContain('drain');
+    expect(first.killSignals()).toEqual([]);
+    await advance(200);
+    expect(supervisor.status().counters.restarts).toMatchObject({ 'max-requests': 1, crash: 0 });
+  });
+
+  it('draws each limit within the jitter: never before the limit, always by limit + jitter', async () => {
+    const { spawner } = await startedWith({ maxRequests: { limit: 10, jitter: 5 } });
+    for (const worker of spawner.ofGeneration(1)) beat(worker, { served: 9 });
+    await advance(300);
+    expect(spawner.workers).toHaveLength(2);
+    for (const worker of spawner.ofGeneration(1)) beat(worker, { served: 15 });
+    await advance(300);
+    expect(spawner.workers).toHaveLength(4);
+  });
+
+  it('recycles a worker over max-memory, and keeps it serving if no replacement can start', async () => {
+    const { spawner, supervisor, events } = await startedWith({ maxMemoryBytes: 100e6 });
+    const [big] = spawner.ofGeneration(1) as [FakeWorker];
+    spawner.plan(1, { boot: 'boot-error', bootMs: 10 });
+    beat(big, { rss: 150e6 });
+    await advance(300);
+    expect(events.find((event) => event.type === 'worker-recycling')).toMatchObject({ cause: 'max-memory', detail: 'uses 143 MB (limit 95 MB)' });
+    expect(big.sentTypes()).not.toContain('drain');
+    expect(supervisor.status().workers.find((worker) => worker.id === big.workerId)?.state).toBe('ready');
+  });
+});
