@@ -10,6 +10,8 @@ export interface LoadStats {
   /** How many requests each answering version served. */
   versions: Record<string, number>;
   connectionsOpened: number;
+  /** The longest time without any successful answer, while the load ran. */
+  maxGapMs: number;
 }
 
 export interface Load {
@@ -28,7 +30,8 @@ export interface Load {
  * undici re-sends nothing that was written; a reset on a busy connection is an error here.
  */
 export function startLoad(origin: string, options: { connections: number; path?: string; pauseMs?: number }): Load {
-  const stats: LoadStats = { ok: 0, statuses: {}, errors: {}, failed: 0, versions: {}, connectionsOpened: 0 };
+  const stats: LoadStats = { ok: 0, statuses: {}, errors: {}, failed: 0, versions: {}, connectionsOpened: 0, maxGapMs: 0 };
+  let lastOkAt = Date.now();
   const answers: { at: number; version: string }[] = [];
   const versionWaiters = new Set<(answer: { at: number; version: string }) => void>();
   let running = true;
@@ -44,6 +47,9 @@ export function startLoad(origin: string, options: { connections: number; path?:
         const text = await response.body.text();
         if (response.statusCode >= 200 && response.statusCode < 300) {
           stats.ok++;
+          const now = Date.now();
+          stats.maxGapMs = Math.max(stats.maxGapMs, now - lastOkAt);
+          lastOkAt = now;
           const version = (JSON.parse(text) as { version?: string }).version ?? '?';
           stats.versions[version] = (stats.versions[version] ?? 0) + 1;
           const answer = { at: Date.now(), version };

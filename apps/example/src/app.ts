@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { requestStats } from './plugins/request-stats.js';
+import { blockRoutes } from './routes/block.js';
 import { healthRoutes } from './routes/health.js';
 import { helloRoutes } from './routes/hello.js';
 import { slowRoutes } from './routes/slow.js';
@@ -21,6 +22,7 @@ export default async function createApp() {
   await app.register(helloRoutes, { version: VERSION });
   await app.register(healthRoutes);
   await app.register(slowRoutes);
+  await app.register(blockRoutes);
   app.addHook('onClose', async () => {
     app.log.info({ served: app.stats.served }, 'worker closing: all requests finished');
   });

@@ -12,6 +12,7 @@ const subCommands = {
   start: () => import('./commands/start.js').then((module) => module.default),
   reload: () => import('./commands/reload.js').then((module) => module.default),
   stop: () => import('./commands/stop.js').then((module) => module.default),
+  status: () => import('./commands/status.js').then((module) => module.default),
 };
 
 const fw = defineCommand({

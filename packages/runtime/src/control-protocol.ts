@@ -16,6 +16,8 @@ export type ControlResponse =
 export interface MasterStatus extends SupervisorStatus {
   pid: number;
   startedAt: number;
+  /** The master's resident memory, bytes. */
+  rss: number;
   binds: string[];
 }
 

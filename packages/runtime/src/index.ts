@@ -1,4 +1,5 @@
 export { runMaster } from './master.js';
+export { renderMetrics } from './metrics.js';
 export type { MasterOptions } from './master.js';
 export { appPaths, BUILD_ENTRY_FILE } from './app-paths.js';
 export { latestBuild, hasBuild, publishBuild, NoBuildError } from './build-store.js';

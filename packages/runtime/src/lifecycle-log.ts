@@ -21,6 +21,8 @@ export function describeEvent(event: SupervisorEvent): string | null {
       return `${worker(event.worker)} exited (${describeExit(event.exit.code, event.exit.signal)})`;
     case 'worker-killed':
       return `${worker(event.worker)} killed: ${event.reason.replace('-', ' ')}`;
+    case 'worker-recycling':
+      return `${worker(event.worker)} ${event.cause === 'unresponsive' ? 'is unresponsive' : 'is recycled'}: ${event.detail}; starting its replacement first`;
     case 'worker-crashed':
       return `${worker(event.worker)} crashed (${describeExit(event.exit.code, event.exit.signal)}); replacing it${event.restartInMs ? ` in ${event.restartInMs} ms` : ''}`;
     case 'replacement-failed':

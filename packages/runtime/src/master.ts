@@ -3,7 +3,9 @@ import { appPaths } from './app-paths.js';
 import { latestBuild } from './build-store.js';
 import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
+import { watchBuilds } from './build-watcher.js';
 import { describeEvent } from './lifecycle-log.js';
+import { serveMetrics } from './metrics.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { bindAll, type Bind } from './sockets.js';
 
@@ -13,6 +15,17 @@ export interface MasterOptions {
   workers: number;
   gracefulTimeoutMs: number;
   bootTimeoutMs: number;
+  /** A worker whose heartbeat stops for this long is replaced and killed. */
+  timeoutMs?: number;
+  /** Recycle a worker after this many requests (plus up to `maxRequestsJitter`); 0: never. */
+  maxRequests?: number;
+  maxRequestsJitter?: number;
+  /** Recycle a worker over this many megabytes of resident memory; 0: never. */
+  maxMemoryMb?: number;
+  /** Serve Prometheus metrics here. */
+  metrics?: { host: string; port: number };
+  /** Reload whenever `fw build` publishes a new build. */
+  watch?: boolean;
   /** Extra environment for the workers. */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -53,6 +66,9 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       workers: options.workers,
       bootTimeoutMs: options.bootTimeoutMs,
       gracefulTimeoutMs: options.gracefulTimeoutMs,
+      heartbeatTimeoutMs: options.timeoutMs,
+      ...(options.maxRequests ? { maxRequests: { limit: options.maxRequests, jitter: options.maxRequestsJitter ?? 0 } } : {}),
+      ...(options.maxMemoryMb ? { maxMemoryBytes: options.maxMemoryMb * 1024 * 1024 } : {}),
     });
     supervisor.on((event) => {
       const line = describeEvent(event);
@@ -60,7 +76,13 @@ export async function runMaster(options: MasterOptions): Promise<number> {
     });
 
     const addresses = sockets.map((socket) => socket.address);
-    const status = (): MasterStatus => ({ ...supervisor.status(), pid: process.pid, startedAt, binds: addresses });
+    const status = (): MasterStatus => ({
+      ...supervisor.status(),
+      pid: process.pid,
+      startedAt,
+      rss: process.memoryUsage.rss(),
+      binds: addresses,
+    });
     let stopping = false;
     const stop = (force: boolean) => {
       if (!stopping) log(force ? 'stopping now' : `stopping gracefully (up to ${options.gracefulTimeoutMs / 1000} s)`);
@@ -114,6 +136,16 @@ export async function runMaster(options: MasterOptions): Promise<number> {
     }
     if (!stopping) {
       log(`serving ${addresses.join(', ')} with ${options.workers} worker${options.workers === 1 ? '' : 's'} (master pid ${process.pid})`);
+    }
+    if (options.metrics) {
+      const metrics = await serveMetrics(options.metrics.host, options.metrics.port, status);
+      cleanups.push(() => metrics.close());
+      log(`metrics at ${metrics.address}`);
+    }
+    if (options.watch) {
+      const watcher = watchBuilds(options.appDir, () => supervisor.status().build, (id) => void reload(`new build ${id}`));
+      cleanups.push(() => watcher.close());
+      log(`watching ${paths.build} for new builds`);
     }
 
     await stopped;

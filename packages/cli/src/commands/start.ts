@@ -3,6 +3,15 @@ import { hasBuild, runMaster } from '@fw/runtime';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags } from '../args.js';
 import { buildApp } from '../build/bundle.js';
+import { UsageError } from '../usage-error.js';
+
+/** `HOST:PORT` or `PORT` (on 127.0.0.1). */
+function parseHostPort(flag: string, value: string): { host: string; port: number } {
+  const match = /^(?:(.+):)?(\d{1,5})$/.exec(value.trim());
+  const port = Number(match?.[2]);
+  if (!match || port > 65_535) throw new UsageError(`invalid ${flag} "${value}": expected HOST:PORT or PORT, e.g. 127.0.0.1:9100`);
+  return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+}
 
 const args = {
   ...dirArg,
@@ -12,6 +21,12 @@ const args = {
   'graceful-timeout': { type: 'string', description: 'Seconds a draining worker may take (default 30)' },
   'boot-timeout': { type: 'string', description: 'Seconds a new worker may take to become ready (default 30)' },
   entry: { type: 'string', description: 'The app entry, used when there is no build yet (default src/app.ts)' },
+  timeout: { type: 'string', description: 'Seconds a worker may go without a heartbeat before it is replaced (default 30)' },
+  'max-requests': { type: 'string', description: 'Recycle a worker after this many requests (default 0: never)' },
+  'max-requests-jitter': { type: 'string', description: 'Up to this many more requests per worker, so they do not recycle together' },
+  'max-memory': { type: 'string', description: 'Recycle a worker over this many MB of resident memory (default 0: never)' },
+  metrics: { type: 'string', description: 'Serve Prometheus metrics on HOST:PORT' },
+  watch: { type: 'boolean', description: 'Reload whenever fw build publishes a new build' },
 } as const;
 
 export default defineCommand({
@@ -29,7 +44,12 @@ export default defineCommand({
       gracefulTimeout: parsed['graceful-timeout'],
       bootTimeout: parsed['boot-timeout'],
       entry: parsed.entry,
+      timeout: parsed.timeout,
+      maxRequests: parsed['max-requests'],
+      maxRequestsJitter: parsed['max-requests-jitter'],
+      maxMemory: parsed['max-memory'],
     });
+    const metrics = parsed.metrics === undefined ? undefined : parseHostPort('--metrics', parsed.metrics);
     if (!(await hasBuild(settings.appDir))) {
       const result = await buildApp(settings.appDir, settings.entry);
       process.stdout.write(`[fw] no build yet: built ${settings.entry} (build ${result.build.id}) in ${result.ms} ms\n`);
@@ -40,6 +60,12 @@ export default defineCommand({
       workers: settings.workers,
       gracefulTimeoutMs: settings.gracefulTimeoutMs,
       bootTimeoutMs: settings.bootTimeoutMs,
+      timeoutMs: settings.timeoutMs,
+      maxRequests: settings.maxRequests,
+      maxRequestsJitter: settings.maxRequestsJitter,
+      maxMemoryMb: settings.maxMemoryMb,
+      ...(metrics ? { metrics } : {}),
+      watch: parsed.watch === true,
     });
   },
 });

@@ -12,6 +12,14 @@ export interface FwConfig {
   gracefulTimeout?: number;
   /** Seconds a new worker may take to load the app and become ready. Default 30. */
   bootTimeout?: number;
+  /** Seconds a worker's event loop may stay silent before it is replaced and killed. Default 30. */
+  timeout?: number;
+  /** Recycle a worker gracefully after this many requests (0: never). */
+  maxRequests?: number;
+  /** Add up to this many requests to each worker's limit, so workers do not recycle together. */
+  maxRequestsJitter?: number;
+  /** Recycle a worker gracefully once its resident memory exceeds this many megabytes (0: never). */
+  maxMemory?: number;
 }
 
 /** Identity function: gives `fw.config.ts` types and completion. */

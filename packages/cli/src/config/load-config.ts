@@ -14,6 +14,10 @@ const configSchema = z.strictObject({
   workers: z.unknown().optional(),
   gracefulTimeout: z.unknown().optional(),
   bootTimeout: z.unknown().optional(),
+  timeout: z.unknown().optional(),
+  maxRequests: z.unknown().optional(),
+  maxRequestsJitter: z.unknown().optional(),
+  maxMemory: z.unknown().optional(),
 });
 
 export interface LoadedConfig {

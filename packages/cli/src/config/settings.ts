@@ -11,9 +11,14 @@ export interface Settings {
   workers: number;
   gracefulTimeoutMs: number;
   bootTimeoutMs: number;
+  /** A worker whose heartbeat stops for this long is replaced and killed. */
+  timeoutMs: number;
+  maxRequests: number;
+  maxRequestsJitter: number;
+  maxMemoryMb: number;
 }
 
-type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'bootTimeout';
+type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'bootTimeout' | 'timeout' | 'maxRequests' | 'maxRequestsJitter' | 'maxMemory';
 
 interface Spec<T> {
   flag: string;
@@ -35,6 +40,10 @@ const text = (raw: unknown) => (typeof raw === 'string' && raw.trim() !== '' ? r
 
 /** Every setting: where it comes from, what it accepts, its default. */
 const specs: { [K in Key]: Spec<K extends 'entry' | 'host' ? string : number> } = {
+  timeout: { flag: '--timeout', env: ['FW_TIMEOUT'], expected: 'seconds above 0, e.g. 30', default: () => 30, parse: seconds },
+  maxRequests: { flag: '--max-requests', env: ['FW_MAX_REQUESTS'], expected: 'a whole number, 0 for no limit, e.g. 10000', default: () => 0, parse: wholeNumber(0, Number.MAX_SAFE_INTEGER) },
+  maxRequestsJitter: { flag: '--max-requests-jitter', env: ['FW_MAX_REQUESTS_JITTER'], expected: 'a whole number, e.g. 500', default: () => 0, parse: wholeNumber(0, Number.MAX_SAFE_INTEGER) },
+  maxMemory: { flag: '--max-memory', env: ['FW_MAX_MEMORY'], expected: 'megabytes, 0 for no limit, e.g. 512', default: () => 0, parse: wholeNumber(0, 1_048_576) },
   entry: { flag: '--entry', env: [], expected: 'a path such as src/app.ts', default: () => 'src/app.ts', parse: text },
   port: { flag: '--port', env: ['PORT'], expected: 'a whole number from 0 to 65535, e.g. 3000', default: () => 3000, parse: wholeNumber(0, 65_535) },
   host: { flag: '--host', env: ['HOST'], expected: 'an address such as 127.0.0.1 or 0.0.0.0', default: () => '127.0.0.1', parse: text },
@@ -80,5 +89,9 @@ export function resolveSettings(sources: SettingSources): Settings {
     workers: pick('workers') as number,
     gracefulTimeoutMs: (pick('gracefulTimeout') as number) * 1000,
     bootTimeoutMs: (pick('bootTimeout') as number) * 1000,
+    timeoutMs: (pick('timeout') as number) * 1000,
+    maxRequests: pick('maxRequests') as number,
+    maxRequestsJitter: pick('maxRequestsJitter') as number,
+    maxMemoryMb: pick('maxMemory') as number,
   };
 }

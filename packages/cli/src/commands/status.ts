@@ -1,0 +1,64 @@
+import { defineCommand } from 'citty';
+import { appPaths, controlRequest, type MasterStatus } from '@fw/runtime';
+import { resolveAppDir } from '../app-context.js';
+import { dirArg, rejectUnknownFlags } from '../args.js';
+
+const args = {
+  ...dirArg,
+  json: { type: 'boolean', description: 'Print the status as JSON (with a workers array)' },
+} as const;
+
+export default defineCommand({
+  meta: { name: 'status', description: "Show the master, its workers and the last reload" },
+  args,
+  async run({ args: parsed, rawArgs }) {
+    rejectUnknownFlags('status', rawArgs, args);
+    const appDir = resolveAppDir(parsed.dir);
+    const response = await controlRequest(appPaths(appDir).controlSocket, { command: 'status' }, 10_000);
+    if (response.command !== 'status' || !response.ok) {
+      throw new Error(response.ok ? 'unexpected answer from the master' : 'error' in response ? response.error.message : 'the master refused');
+    }
+    const { status } = response;
+    process.stdout.write(parsed.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+  },
+});
+
+function formatStatus(status: MasterStatus): string {
+  const now = Date.now();
+  const lines = [
+    `master   pid ${status.pid}, up ${duration(now - status.startedAt)}, ${megabytes(status.rss)}`,
+    `serving  ${status.binds.join(', ')}`,
+    `build    ${status.build ?? '(none)'}, generation ${status.generation ?? '-'}, ${status.desiredWorkers} worker${status.desiredWorkers === 1 ? '' : 's'} wanted${status.stopping ? ', stopping' : ''}`,
+  ];
+  const last = status.lastRollout;
+  if (last) {
+    lines.push(`reload   last ${last.ok ? `ok: generation ${last.generation} ready in ${last.ms} ms` : `refused after ${last.ms} ms: ${last.error.message}`}`);
+  }
+  const { restarts, reloads } = status.counters;
+  lines.push(`counts   reloads ${reloads.ok} ok, ${reloads.refused} refused; restarts ${Object.entries(restarts).map(([cause, n]) => `${cause} ${n}`).join(', ')}`, '');
+  const header = ['pid', 'gen', 'state', 'uptime', 'rss', 'served', 'in flight'];
+  const rows = status.workers.map((worker) => [
+    String(worker.pid ?? '?'),
+    String(worker.generation),
+    worker.state,
+    duration(now - worker.startedAt),
+    worker.stats ? megabytes(worker.stats.rss) : '-',
+    String(worker.stats?.served ?? '-'),
+    String(worker.stats?.inFlight ?? '-'),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  lines.push(render(header), ...rows.map(render));
+  return `${lines.join('\n')}\n`;
+}
+
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,141 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { copyExampleApp, type AppFixture } from './helpers/app-fixture.js';
+import { fw, isAlive, startMaster, type RunningMaster } from './helpers/fw-process.js';
+import { startLoad } from './helpers/load-client.js';
+
+interface StatusJson {
+  pid: number;
+  rss: number;
+  build: string;
+  binds: string[];
+  workers: { pid: number; generation: number; state: string; stats: { rss: number; served: number; inFlight: number } | null }[];
+  lastRollout: { ok: boolean; ms: number } | null;
+  counters: { restarts: Record<string, number>; reloads: { ok: number; refused: number } };
+}
+
+async function status(dir: string): Promise<StatusJson> {
+  const result = await fw(['status', dir, '--json']);
+  expect(result.exitCode, result.all).toBe(0);
+  return JSON.parse(result.stdout) as StatusJson;
+}
+
+/** Polls `fw status` until `check` passes (bounded). */
+async function statusUntil(dir: string, check: (s: StatusJson) => boolean, timeoutMs: number): Promise<StatusJson> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await status(dir);
+  while (!check(last) && Date.now() < deadline) {
+    await sleep(200);
+    last = await status(dir);
+  }
+  expect(check(last), JSON.stringify(last, null, 2)).toBe(true);
+  return last;
+}
+
+const ready = (s: StatusJson) => s.workers.filter((worker) => worker.state === 'ready');
+
+describe('operating fw start', () => {
+  let app: AppFixture;
+  let master: RunningMaster | undefined;
+
+  beforeEach(async () => {
+    app = await copyExampleApp('operate');
+    expect((await fw(['build', app.dir])).exitCode).toBe(0);
+  });
+  afterEach(async () => {
+    await master?.kill();
+    master = undefined;
+    await app.remove();
+  });
+
+  it('fw status --json lists the workers with pids over a control socket only its owner can use', async () => {
+    master = await startMaster(app.dir, ['--workers', '2']);
+    const socket = await stat(path.join(app.dir, '.fw', 'control.sock'));
+    expect(socket.mode & 0o777).toBe(0o600);
+    const now = await statusUntil(app.dir, (s) => ready(s).every((worker) => worker.stats !== null), 5_000);
+    expect(now.pid).toBe(master.pid);
+    expect(ready(now)).toHaveLength(2);
+    for (const worker of now.workers) expect(isAlive(worker.pid)).toBe(true);
+    expect(now.binds).toEqual([master.url]);
+    expect(now.rss).toBeGreaterThan(0);
+    const table = await fw(['status', app.dir]);
+    expect(table.stdout).toMatch(/^master {3}pid \d+/);
+    expect(table.stdout).toMatch(/pid\s+gen\s+state\s+uptime\s+rss\s+served\s+in flight/);
+  });
+
+  it('TTIN then TTOU: 3 workers, then 2, as fw status shows', async () => {
+    master = await startMaster(app.dir, ['--workers', '2']);
+    master.signal('SIGTTIN');
+    await statusUntil(app.dir, (s) => ready(s).length === 3, 20_000);
+    master.signal('SIGTTOU');
+    await statusUntil(app.dir, (s) => s.workers.length === 2 && ready(s).length === 2, 20_000);
+  });
+
+  it('with --timeout 3, replaces a worker whose event loop spins, within 10 s, while the other serves', async () => {
+    master = await startMaster(app.dir, ['--workers', '2', '--timeout', '3']);
+    const before = ready(await statusUntil(app.dir, (s) => ready(s).length === 2, 5_000)).map((worker) => worker.pid);
+    const spinning = fetch(`${master.url}/block?ms=600000`).then((r) => r.status, (error: Error) => error.name);
+    await sleep(300);
+    const load = startLoad(master.url, { connections: 4 });
+    const askedAt = Date.now();
+    await master.waitFor(/is unresponsive: no heartbeat for [\d.]+ s \(timeout 3 s\); starting its replacement first/, 10_000);
+    await master.waitFor(/killed: unresponsive/, 10_000);
+    expect(Date.now() - askedAt).toBeLessThan(10_000);
+    const after = await statusUntil(app.dir, (s) => ready(s).length === 2 && before.filter((pid) => isAlive(pid)).length === 1, 10_000);
+    expect(after.counters.restarts.unresponsive).toBe(1);
+    const stats = await load.stop();
+    // The other worker kept serving the whole time.
+    expect(stats.ok).toBeGreaterThan(100);
+    expect(await spinning).not.toBe(200);
+  });
+
+  it('two worker crashes under keep-alive load: at least 99% succeed, no gap over 1 s, master stays up', async () => {
+    master = await startMaster(app.dir, ['--workers', '2']);
+    const load = startLoad(master.url, { connections: 16 });
+    await sleep(1_000);
+    for (let crash = 0; crash < 2; crash++) {
+      const [victim] = ready(await statusUntil(app.dir, (s) => ready(s).length === 2, 10_000));
+      process.kill(victim!.pid, 'SIGKILL');
+      await master.waitFor(new RegExp(`pid ${victim!.pid}, generation 1\\) crashed`), 5_000);
+      await sleep(1_000);
+    }
+    await statusUntil(app.dir, (s) => ready(s).length === 2, 10_000);
+    const stats = await load.stop();
+    console.info(`two crashes under load: ${JSON.stringify(stats)}`);
+    expect(stats.ok / (stats.ok + stats.failed)).toBeGreaterThanOrEqual(0.99);
+    expect(stats.maxGapMs).toBeLessThan(1_000);
+    expect(isAlive(master.pid)).toBe(true);
+    expect((await status(app.dir)).counters.restarts.crash).toBe(2);
+  });
+
+  it('fw start --watch: fw build alone puts a new version live, and a broken one is refused', async () => {
+    master = await startMaster(app.dir, ['--workers', '2', '--watch']);
+    let mark = master.output().length;
+    await app.setVersion('v-watched');
+    expect((await fw(['build', app.dir])).exitCode).toBe(0);
+    await master.waitFor(/reload requested \(new build [^)]+\)[\s\S]*generation 2 ready/, 30_000, mark);
+    expect(((await (await fetch(`${master.url}/`)).json()) as { version: string }).version).toBe('v-watched');
+
+    mark = master.output().length;
+    await app.breakStartup('broken on purpose');
+    expect((await fw(['build', app.dir])).exitCode).toBe(0);
+    await master.waitFor(/generation 3 refused: .*broken on purpose/, 30_000, mark);
+    expect(((await (await fetch(`${master.url}/`)).json()) as { version: string }).version).toBe('v-watched');
+  });
+
+  it('--metrics serves Prometheus text: workers by state, restarts, reloads, requests, memory', async () => {
+    master = await startMaster(app.dir, ['--workers', '2', '--metrics', '127.0.0.1:0']);
+    const [, url] = await master.waitFor(/metrics at (http:\/\/\S+)/, 5_000);
+    for (let i = 0; i < 5; i++) await fetch(`${master.url}/`);
+    await sleep(1_200); // one heartbeat carries the counts
+    const text = await (await fetch(url!)).text();
+    expect(text).toMatch(/^# TYPE fw_workers gauge$/m);
+    expect(text).toMatch(/^fw_workers\{state="ready"\} 2$/m);
+    expect(text).toMatch(/^fw_worker_restarts_total\{cause="crash"\} 0$/m);
+    expect(text).toMatch(/^fw_reloads_total\{outcome="ok"\} 1$/m);
+    expect(text).toMatch(/^fw_requests_total 5$/m);
+    expect(text).toMatch(/^fw_master_resident_memory_bytes \d+$/m);
+  });
+});
