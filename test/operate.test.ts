@@ -139,3 +139,54 @@ describe('operating fw start', () => {
     expect(text).toMatch(/^fw_master_resident_memory_bytes \d+$/m);
   });
 });
+
+describe('fw start logs', () => {
+  it('--log-format json writes pino lines with the event fields, and SIGUSR1 reopens --log-file', async () => {
+    const { mkdtemp, readFile, rename, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const app = await copyExampleApp('logs');
+    const logs = await mkdtemp(path.join(tmpdir(), 'fw-logs-'));
+    const logFile = path.join(logs, 'fw.log');
+    let pid: number | undefined;
+    try {
+      expect((await fw(['build', app.dir])).exitCode).toBe(0);
+      // The "serving" line goes to the file, so wait on the file rather than the output.
+      const { execa } = await import('execa');
+      const { fwBin } = await import('./helpers/fw-process.js');
+      const child = execa(process.execPath, [fwBin, 'start', app.dir, '--port', '0', '--workers', '1', '--log-format', 'json', '--log-file', logFile], {
+        env: { LOG_LEVEL: 'warn' },
+        reject: false,
+        detached: true,
+      });
+      pid = child.pid;
+      const deadline = Date.now() + 30_000;
+      let text = '';
+      while (!text.includes('"event":"generation-ready"') && Date.now() < deadline) {
+        await sleep(100);
+        text = await readFile(logFile, 'utf8').catch(() => '');
+      }
+      const lines = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.find((line) => line.event === 'generation-ready')).toMatchObject({ level: 30, name: 'fw', generation: 1, msg: expect.stringMatching(/^generation 1 ready in \d+ ms/) });
+      expect(lines.find((line) => line.event === 'worker-ready')).toMatchObject({ worker: 1, workerPid: expect.any(Number) });
+
+      await rename(logFile, `${logFile}.1`);
+      process.kill(child.pid!, 'SIGUSR1');
+      const reopenDeadline = Date.now() + 10_000;
+      while (!(await readFile(logFile, 'utf8').catch(() => '')).includes('log file reopened') && Date.now() < reopenDeadline) await sleep(100);
+      expect(await readFile(logFile, 'utf8')).toContain('"msg":"log file reopened (SIGUSR1)"');
+      process.kill(child.pid!, 'SIGTERM');
+      expect((await child).exitCode).toBe(0);
+      expect(await readFile(logFile, 'utf8')).toContain('"msg":"stopped"');
+    } finally {
+      if (pid !== undefined) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await app.remove();
+      await rm(logs, { recursive: true, force: true });
+    }
+  });
+});

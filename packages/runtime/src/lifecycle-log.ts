@@ -41,3 +41,20 @@ function worker(info: WorkerInfo): string {
 function indent(text: string): string {
   return text.split('\n').map((line) => `    ${line}`).join('\n');
 }
+
+/** The machine-readable side of an event, for JSON logs: its type and the worker's identity. */
+export function eventFields(event: SupervisorEvent): Record<string, unknown> {
+  const { type, ...rest } = event;
+  const fields: Record<string, unknown> = { event: type };
+  for (const [key, value] of Object.entries(rest)) {
+    if (key === 'worker' && value) {
+      const info = value as WorkerInfo;
+      Object.assign(fields, { worker: info.id, workerPid: info.pid, generation: info.generation });
+    } else if (key === 'build' && value) {
+      fields.build = (value as { id: string }).id;
+    } else {
+      fields[key] = value;
+    }
+  }
+  return fields;
+}

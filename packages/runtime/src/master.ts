@@ -4,7 +4,8 @@ import { latestBuild } from './build-store.js';
 import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
 import { watchBuilds } from './build-watcher.js';
-import { describeEvent } from './lifecycle-log.js';
+import { describeEvent, eventFields } from './lifecycle-log.js';
+import { createMasterLog, type LogFormat } from './master-log.js';
 import { serveMetrics } from './metrics.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { bindAll, type Bind } from './sockets.js';
@@ -28,7 +29,9 @@ export interface MasterOptions {
   watch?: boolean;
   /** Extra environment for the workers. */
   env?: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
+  /** `text` (default) or `json` lines, to standard output or `logFile`. */
+  logFormat?: LogFormat;
+  logFile?: string;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface MasterOptions {
  * process exit code once everything it started has stopped.
  */
 export async function runMaster(options: MasterOptions): Promise<number> {
-  const log = options.log ?? ((line: string) => process.stdout.write(`[fw] ${line}\n`));
+  const log = createMasterLog({ format: options.logFormat ?? 'text', ...(options.logFile ? { file: options.logFile } : {}) });
   const paths = appPaths(options.appDir);
   const startedAt = Date.now();
   await claimPidFile(paths.pidFile, options.appDir);
@@ -72,7 +75,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
     });
     supervisor.on((event) => {
       const line = describeEvent(event);
-      if (line) log(line);
+      if (line) log(line, eventFields(event));
     });
 
     const addresses = sockets.map((socket) => socket.address);
@@ -120,6 +123,10 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       SIGINT: () => void stop(++interrupts > 1),
       SIGTTIN: () => void supervisor.scale(+1),
       SIGTTOU: () => void supervisor.scale(-1),
+      SIGUSR1: () => {
+        log.reopen();
+        log('log file reopened (SIGUSR1)');
+      },
     };
     for (const [signal, command] of Object.entries(signalCommands)) process.on(signal, command);
     cleanups.push(() => {

@@ -27,6 +27,8 @@ const args = {
   'max-memory': { type: 'string', description: 'Recycle a worker over this many MB of resident memory (default 0: never)' },
   metrics: { type: 'string', description: 'Serve Prometheus metrics on HOST:PORT' },
   watch: { type: 'boolean', description: 'Reload whenever fw build publishes a new build' },
+  'log-format': { type: 'string', description: "The master's log lines: text (default) or json" },
+  'log-file': { type: 'string', description: "Write the master's log lines to this file (SIGUSR1 reopens it)" },
 } as const;
 
 export default defineCommand({
@@ -50,6 +52,10 @@ export default defineCommand({
       maxMemory: parsed['max-memory'],
     });
     const metrics = parsed.metrics === undefined ? undefined : parseHostPort('--metrics', parsed.metrics);
+    const logFormat = parsed['log-format'] ?? 'text';
+    if (logFormat !== 'text' && logFormat !== 'json') {
+      throw new UsageError(`invalid --log-format "${logFormat}": expected text or json`);
+    }
     if (!(await hasBuild(settings.appDir))) {
       const result = await buildApp(settings.appDir, settings.entry);
       process.stdout.write(`[fw] no build yet: built ${settings.entry} (build ${result.build.id}) in ${result.ms} ms\n`);
@@ -66,6 +72,8 @@ export default defineCommand({
       maxMemoryMb: settings.maxMemoryMb,
       ...(metrics ? { metrics } : {}),
       watch: parsed.watch === true,
+      logFormat,
+      ...(parsed['log-file'] ? { logFile: parsed['log-file'] } : {}),
     });
   },
 });
