@@ -110,6 +110,21 @@ describe('operating fw start', () => {
     expect((await status(app.dir)).counters.restarts.crash).toBe(2);
   });
 
+  it('--max-requests recycles workers under keep-alive load without failing a request', async () => {
+    master = await startMaster(app.dir, ['--workers', '2', '--max-requests', '2000', '--max-requests-jitter', '200']);
+    const load = startLoad(master.url, { connections: 8 });
+    await statusUntil(app.dir, (s) => s.counters.restarts['max-requests']! >= 2, 30_000);
+    const stats = await load.stop();
+    console.info(`max-requests recycling under load: ${JSON.stringify(stats)}`);
+    expect(stats.failed, JSON.stringify(stats)).toBe(0);
+    expect(master.output()).toMatch(/is recycled: served \d+ requests \(limit (\d+)\); starting its replacement first/);
+    for (const [, limit] of master.output().matchAll(/\(limit (\d+)\)/g)) {
+      expect(Number(limit)).toBeGreaterThanOrEqual(2000);
+      expect(Number(limit)).toBeLessThanOrEqual(2200);
+    }
+    await statusUntil(app.dir, (s) => ready(s).length === 2, 10_000);
+  });
+
   it('fw start --watch: fw build alone puts a new version live, and a broken one is refused', async () => {
     master = await startMaster(app.dir, ['--workers', '2', '--watch']);
     let mark = master.output().length;
