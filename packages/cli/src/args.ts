@@ -29,3 +29,15 @@ function toKebab(name: string): string {
 export const dirArg = {
   dir: { type: 'positional', required: false, default: '.', description: 'The app folder' },
 } as const satisfies ArgsDef;
+
+/** Every value of a flag given more than once (`--bind a --bind b`); citty keeps only the last. */
+export function repeatedFlag(rawArgs: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const token = rawArgs[i]!;
+    if (token === '--') break;
+    if (token === `--${name}` && rawArgs[i + 1] !== undefined) values.push(rawArgs[++i]!);
+    else if (token.startsWith(`--${name}=`)) values.push(token.slice(name.length + 3));
+  }
+  return values;
+}

@@ -6,6 +6,6 @@ export { latestBuild, hasBuild, publishBuild, NoBuildError } from './build-store
 export { controlRequest, ControlUnavailableError } from './control-client.js';
 export type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 export { runningMasterPid, AlreadyRunningError } from './pid-file.js';
-export { BindError, bindAll } from './sockets.js';
-export type { Bind, TcpBind, OwnedSocket } from './sockets.js';
+export { BindError, bindAll, parseBind } from './sockets.js';
+export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
 export { describeEvent } from './lifecycle-log.js';

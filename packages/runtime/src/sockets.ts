@@ -1,5 +1,8 @@
 import { lookup } from 'node:dns/promises';
+import { existsSync } from 'node:fs';
+import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import type { ListeningSocket } from '@fw/core';
 
@@ -9,7 +12,27 @@ export interface TcpBind {
   port: number;
 }
 
-export type Bind = TcpBind;
+export interface UnixBind {
+  kind: 'unix';
+  path: string;
+  /** File mode of the socket, e.g. 0o660: who may connect (a proxy in the same group). */
+  mode: number;
+}
+
+export type Bind = TcpBind | UnixBind;
+
+/** `unix:/run/app.sock`, `127.0.0.1:3000`, `[::1]:3000`, `:3000` or `3000`. */
+export function parseBind(spec: string, socketMode: number): Bind | null {
+  if (spec.startsWith('unix:')) {
+    const path = spec.slice('unix:'.length);
+    return path ? { kind: 'unix', path, mode: socketMode } : null;
+  }
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$|^(\d{1,5})$/.exec(spec);
+  if (!match) return null;
+  const port = Number(match[3] ?? match[4]);
+  if (port > 65_535) return null;
+  return { kind: 'tcp', host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
 
 /** A socket the master owns for its whole life: handed to every worker, closed only at stop. */
 export interface OwnedSocket extends ListeningSocket {
@@ -45,7 +68,7 @@ const createServerHandle = (net as unknown as { _createServerHandle: CreateServe
 export async function bindAll(binds: readonly Bind[]): Promise<OwnedSocket[]> {
   const owned: OwnedSocket[] = [];
   try {
-    for (const bind of binds) owned.push(await bindTcp(bind));
+    for (const bind of binds) owned.push(bind.kind === 'unix' ? await bindUnix(bind) : await bindTcp(bind));
   } catch (error) {
     for (const socket of owned) socket.close();
     throw error;
@@ -70,6 +93,38 @@ async function bindTcp(bind: TcpBind): Promise<OwnedSocket> {
     address: `http://${shown}:${port}`,
     close: () => handle.close(),
   };
+}
+
+async function bindUnix(bind: UnixBind): Promise<OwnedSocket> {
+  const path = resolvePath(bind.path);
+  if (existsSync(path)) {
+    if (await somethingListens(path)) {
+      throw new BindError(`${path} is already in use: another server listens there; stop it or pick another --bind`);
+    }
+    // Left behind by a server that did not clean up: nothing answers on it.
+    await rm(path, { force: true });
+  }
+  const handle = createServerHandle(path, -1, -1, undefined, 0);
+  if (typeof handle === 'number') {
+    const code = getSystemErrorName(handle);
+    throw new BindError(code === 'EACCES' || code === 'ENOENT'
+      ? `cannot create ${path} (${code}): its folder must exist and be writable`
+      : `cannot bind ${path}: ${code}`);
+  }
+  await chmod(path, bind.mode);
+  // Closing a pipe handle that bound the path also unlinks the socket file (libuv does).
+  return { bind: { ...bind, path }, handle, address: `unix:${path}`, close: () => handle.close() };
+}
+
+function somethingListens(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
 }
 
 async function resolveHost(host: string): Promise<{ address: string; family: 4 | 6 }> {

@@ -1,9 +1,13 @@
 import { defineCommand } from 'citty';
-import { hasBuild, runMaster } from '@fw/runtime';
+import { hasBuild, parseBind, runMaster } from '@fw/runtime';
 import { appSettings } from '../app-context.js';
-import { dirArg, rejectUnknownFlags } from '../args.js';
+import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import { buildApp } from '../build/bundle.js';
 import { UsageError } from '../usage-error.js';
+
+function badBind(spec: string): never {
+  throw new UsageError(`invalid --bind "${spec}": expected unix:/path/to.sock, HOST:PORT or PORT`);
+}
 
 /** `HOST:PORT` or `PORT` (on 127.0.0.1). */
 function parseHostPort(flag: string, value: string): { host: string; port: number } {
@@ -29,6 +33,8 @@ const args = {
   watch: { type: 'boolean', description: 'Reload whenever fw build publishes a new build' },
   'log-format': { type: 'string', description: "The master's log lines: text (default) or json" },
   'log-file': { type: 'string', description: "Write the master's log lines to this file (SIGUSR1 reopens it)" },
+  bind: { type: 'string', description: 'Listen on unix:PATH or HOST:PORT instead of --host/--port; repeat for several' },
+  'socket-mode': { type: 'string', description: 'File mode of unix sockets (default 660)' },
 } as const;
 
 export default defineCommand({
@@ -50,7 +56,12 @@ export default defineCommand({
       maxRequests: parsed['max-requests'],
       maxRequestsJitter: parsed['max-requests-jitter'],
       maxMemory: parsed['max-memory'],
+      bind: repeatedFlag(rawArgs, 'bind'),
+      socketMode: parsed['socket-mode'],
     });
+    const binds = settings.bind.length
+      ? settings.bind.map((spec) => parseBind(spec, settings.socketMode) ?? badBind(spec))
+      : [{ kind: 'tcp' as const, host: settings.host, port: settings.port }];
     const metrics = parsed.metrics === undefined ? undefined : parseHostPort('--metrics', parsed.metrics);
     const logFormat = parsed['log-format'] ?? 'text';
     if (logFormat !== 'text' && logFormat !== 'json') {
@@ -62,7 +73,7 @@ export default defineCommand({
     }
     process.exitCode = await runMaster({
       appDir: settings.appDir,
-      binds: [{ kind: 'tcp', host: settings.host, port: settings.port }],
+      binds,
       workers: settings.workers,
       gracefulTimeoutMs: settings.gracefulTimeoutMs,
       bootTimeoutMs: settings.bootTimeoutMs,

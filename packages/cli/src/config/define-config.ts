@@ -20,6 +20,12 @@ export interface FwConfig {
   maxRequestsJitter?: number;
   /** Recycle a worker gracefully once its resident memory exceeds this many megabytes (0: never). */
   maxMemory?: number;
+  /** Listen here instead of host:port: `unix:/run/app.sock`, `127.0.0.1:3000`, several at once. */
+  bind?: string[];
+  /** File mode of unix sockets, as octal digits (`'660'`) or a number (`0o660`). Default 660. */
+  socketMode?: string | number;
+  /** Behind a proxy: which peers' X-Forwarded-* headers to believe (see docs/deploy-proxy.md). */
+  proxy?: { trust?: boolean | number | string | string[] };
 }
 
 /** Identity function: gives `fw.config.ts` types and completion. */

@@ -18,6 +18,9 @@ const configSchema = z.strictObject({
   maxRequests: z.unknown().optional(),
   maxRequestsJitter: z.unknown().optional(),
   maxMemory: z.unknown().optional(),
+  bind: z.unknown().optional(),
+  socketMode: z.unknown().optional(),
+  proxy: z.strictObject({ trust: z.unknown().optional() }).optional(),
 });
 
 export interface LoadedConfig {

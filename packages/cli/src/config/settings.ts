@@ -16,6 +16,10 @@ export interface Settings {
   maxRequests: number;
   maxRequestsJitter: number;
   maxMemoryMb: number;
+  /** Where to listen: `host:port` and `unix:path` specs; empty means `host`:`port`. */
+  bind: string[];
+  /** File mode for unix sockets. */
+  socketMode: number;
 }
 
 type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'bootTimeout' | 'timeout' | 'maxRequests' | 'maxRequestsJitter' | 'maxMemory';
@@ -54,7 +58,7 @@ const specs: { [K in Key]: Spec<K extends 'entry' | 'host' ? string : number> } 
 
 export interface SettingSources {
   appDir: string;
-  flags: Partial<Record<Key, string | undefined>>;
+  flags: Partial<Record<Key, string | undefined>> & { bind?: string[]; socketMode?: string | undefined };
   env: NodeJS.ProcessEnv;
   config: FwConfig;
   configFile: string | null;
@@ -93,5 +97,24 @@ export function resolveSettings(sources: SettingSources): Settings {
     maxRequests: pick('maxRequests') as number,
     maxRequestsJitter: pick('maxRequestsJitter') as number,
     maxMemoryMb: pick('maxMemory') as number,
+    ...resolveBinds(sources),
   };
+}
+
+/** `--bind` (repeatable) beats `FW_BIND` (comma-separated) beats `bind` in fw.config.ts. */
+function resolveBinds(sources: SettingSources): { bind: string[]; socketMode: number } {
+  const fromEnv = sources.env.FW_BIND?.split(',').map((spec) => spec.trim()).filter(Boolean);
+  const configBind = sources.config.bind;
+  if (configBind !== undefined && (!Array.isArray(configBind) || configBind.some((spec) => typeof spec !== 'string'))) {
+    throw new UsageError(`invalid bind in ${path.basename(sources.configFile ?? 'fw.config.ts')}: expected a list such as ['unix:/run/app.sock', '127.0.0.1:3000']`);
+  }
+  const bind = sources.flags.bind?.length ? sources.flags.bind : fromEnv?.length ? fromEnv : (configBind ?? []);
+  const rawMode = sources.flags.socketMode ?? sources.env.FW_SOCKET_MODE ?? sources.config.socketMode;
+  let socketMode = 0o660;
+  if (rawMode !== undefined) {
+    const text = typeof rawMode === 'number' ? rawMode.toString(8) : String(rawMode);
+    if (!/^0?[0-7]{3}$/.test(text)) throw new UsageError(`invalid socket mode "${text}": expected an octal mode such as 660 or 666`);
+    socketMode = Number.parseInt(text, 8);
+  }
+  return { bind, socketMode };
 }

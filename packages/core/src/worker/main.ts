@@ -74,7 +74,7 @@ async function boot(entry: string | undefined): Promise<void> {
 
 async function serve(): Promise<void> {
   serveRequested = true;
-  if (phase !== 'booted' || sockets.length < expectedSockets || !app) return;
+  if (phase !== 'booted' || sockets.filter(Boolean).length < expectedSockets || !app) return;
   phase = 'serving';
   try {
     servers = await listenOnAll(app, sockets);
@@ -98,6 +98,7 @@ async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<G
       // Fastify's own listen runs its onListen hooks. A host other than 'localhost' keeps it from
       // binding extra addresses; with a handle, net ignores host and port.
       const graceful = new GracefulServer(loaded.app.server);
+      nameUnixSocket(loaded.app.server, socket.address);
       await loaded.app.listen({ handle: socket.handle, host: '0.0.0.0' });
       result.push(graceful);
       continue;
@@ -105,6 +106,7 @@ async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<G
     const listener = loaded.kind === 'fastify' ? loaded.app.routing.bind(loaded.app) : loaded.listener;
     const server = http.createServer(listener);
     const graceful = new GracefulServer(server);
+    nameUnixSocket(server, socket.address);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socket.handle as never, () => {
@@ -134,6 +136,15 @@ function startHeartbeat(): void {
     });
   beat();
   setInterval(beat, intervalMs).unref();
+}
+
+/**
+ * A server that listens on a handed unix socket has no name of its own (`address()` is null,
+ * which Fastify's listen cannot log). Node keeps a pipe server's name in `_pipeName`; give it the
+ * path the master bound.
+ */
+function nameUnixSocket(server: http.Server, address: string): void {
+  if (address.startsWith('unix:')) (server as unknown as { _pipeName: string })._pipeName = address.slice('unix:'.length);
 }
 
 let drained: Promise<void> | undefined;
