@@ -13,6 +13,7 @@ const subCommands = {
   reload: () => import('./commands/reload.js').then((module) => module.default),
   stop: () => import('./commands/stop.js').then((module) => module.default),
   status: () => import('./commands/status.js').then((module) => module.default),
+  proxy: () => import('./commands/proxy.js').then((module) => module.default),
 };
 
 const fw = defineCommand({

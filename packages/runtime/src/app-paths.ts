@@ -1,15 +1,19 @@
 import path from 'node:path';
 
-/** Where fw keeps its state for one app: `<app>/.fw/`. */
-export function appPaths(appDir: string) {
+/**
+ * Where fw keeps its state for one app: `<app>/.fw/`. A named instance (`fw start --instance
+ * green`, for blue/green) has a pid file and control socket of its own beside the default one.
+ */
+export function appPaths(appDir: string, instance?: string) {
   const fw = path.join(appDir, '.fw');
+  const suffix = instance ? `-${instance}` : '';
   return {
     fw,
     /** The latest complete build: a symlink into `builds/`, swapped atomically. */
     build: path.join(fw, 'build'),
     builds: path.join(fw, 'builds'),
-    pidFile: path.join(fw, 'master.pid'),
-    controlSocket: path.join(fw, 'control.sock'),
+    pidFile: path.join(fw, `master${suffix}.pid`),
+    controlSocket: path.join(fw, `control${suffix}.sock`),
   };
 }
 

@@ -29,6 +29,10 @@ export interface MasterOptions {
   watch?: boolean;
   /** Extra environment for the workers. */
   env?: NodeJS.ProcessEnv;
+  /** A named instance (blue/green): its own pid file and control socket. */
+  instance?: string;
+  /** Fastify's trustProxy for the workers (`proxy.trust` in fw.config.ts). */
+  trustProxy?: boolean | number | string | string[];
   /** `text` (default) or `json` lines, to standard output or `logFile`. */
   logFormat?: LogFormat;
   logFile?: string;
@@ -41,7 +45,7 @@ export interface MasterOptions {
  */
 export async function runMaster(options: MasterOptions): Promise<number> {
   const log = createMasterLog({ format: options.logFormat ?? 'text', ...(options.logFile ? { file: options.logFile } : {}) });
-  const paths = appPaths(options.appDir);
+  const paths = appPaths(options.appDir, options.instance);
   const startedAt = Date.now();
   await claimPidFile(paths.pidFile, options.appDir);
   const cleanups: (() => Promise<void> | void)[] = [() => releasePidFile(paths.pidFile)];
@@ -51,9 +55,15 @@ export async function runMaster(options: MasterOptions): Promise<number> {
 
   try {
     const sockets = await bindAll(options.binds);
-    cleanups.push(() => {
+    let socketsOpen = true;
+    // Once no worker accepts, a socket still bound would queue connections nobody answers; closed,
+    // it refuses them at once (and a proxy tries its other upstream).
+    const closeSockets = () => {
+      if (!socketsOpen) return;
+      socketsOpen = false;
       for (const socket of sockets) socket.close();
-    });
+    };
+    cleanups.push(closeSockets);
 
     const supervisor = new Supervisor({
       spawner: new ForkSpawner({
@@ -62,6 +72,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
         env: {
           NODE_ENV: process.env.NODE_ENV ?? 'production',
           FW_GRACEFUL_TIMEOUT_MS: String(options.gracefulTimeoutMs),
+          ...(options.trustProxy !== undefined && options.trustProxy !== false ? { FW_TRUST_PROXY: JSON.stringify(options.trustProxy) } : {}),
           ...options.env,
         },
       }),
@@ -91,7 +102,10 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       if (!stopping) log(force ? 'stopping now' : `stopping gracefully (up to ${options.gracefulTimeoutMs / 1000} s)`);
       else if (force) log('stopping now');
       stopping = true;
-      return supervisor.stop({ force });
+      const stopped = supervisor.stop({ force });
+      // Every worker has been told to stop accepting: nothing will accept on the sockets again.
+      closeSockets();
+      return stopped;
     };
     const reload = async (why: string): Promise<RolloutOutcome> => {
       log(`reload requested (${why})`);

@@ -3,7 +3,10 @@ import { appPaths, controlRequest } from '@fw/runtime';
 import { resolveAppDir } from '../app-context.js';
 import { dirArg, rejectUnknownFlags } from '../args.js';
 
-const args = { ...dirArg } as const;
+const args = {
+  ...dirArg,
+  instance: { type: 'string', description: 'The named instance (fw start --instance)' },
+} as const;
 
 /** Long enough for any boot timeout; the master answers as soon as the rollout is decided. */
 const RELOAD_ANSWER_TIMEOUT_MS = 15 * 60_000;
@@ -17,7 +20,7 @@ export default defineCommand({
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('reload', rawArgs, args);
     const appDir = resolveAppDir(parsed.dir);
-    const response = await controlRequest(appPaths(appDir).controlSocket, { command: 'reload' }, RELOAD_ANSWER_TIMEOUT_MS);
+    const response = await controlRequest(appPaths(appDir, parsed.instance).controlSocket, { command: 'reload' }, RELOAD_ANSWER_TIMEOUT_MS);
     if (response.command !== 'reload') {
       throw new Error(response.ok ? 'unexpected answer from the master' : response.error.message);
     }

@@ -5,6 +5,11 @@ import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import { buildApp } from '../build/bundle.js';
 import { UsageError } from '../usage-error.js';
 
+export function checkInstance(name: string): string {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) throw new UsageError(`invalid --instance "${name}": use letters, digits, - and _ (at most 32)`);
+  return name;
+}
+
 function badBind(spec: string): never {
   throw new UsageError(`invalid --bind "${spec}": expected unix:/path/to.sock, HOST:PORT or PORT`);
 }
@@ -35,6 +40,7 @@ const args = {
   'log-file': { type: 'string', description: "Write the master's log lines to this file (SIGUSR1 reopens it)" },
   bind: { type: 'string', description: 'Listen on unix:PATH or HOST:PORT instead of --host/--port; repeat for several' },
   'socket-mode': { type: 'string', description: 'File mode of unix sockets (default 660)' },
+  instance: { type: 'string', description: 'Run a named instance beside others of the same app (blue/green)' },
 } as const;
 
 export default defineCommand({
@@ -84,6 +90,8 @@ export default defineCommand({
       ...(metrics ? { metrics } : {}),
       watch: parsed.watch === true,
       logFormat,
+      trustProxy: settings.trustProxy,
+      ...(parsed.instance ? { instance: checkInstance(parsed.instance) } : {}),
       ...(parsed['log-file'] ? { logFile: parsed['log-file'] } : {}),
     });
   },

@@ -5,6 +5,7 @@ import { dirArg, rejectUnknownFlags } from '../args.js';
 
 const args = {
   ...dirArg,
+  instance: { type: 'string', description: 'The named instance (fw start --instance)' },
   json: { type: 'boolean', description: 'Print the status as JSON (with a workers array)' },
 } as const;
 
@@ -14,7 +15,7 @@ export default defineCommand({
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('status', rawArgs, args);
     const appDir = resolveAppDir(parsed.dir);
-    const response = await controlRequest(appPaths(appDir).controlSocket, { command: 'status' }, 10_000);
+    const response = await controlRequest(appPaths(appDir, parsed.instance).controlSocket, { command: 'status' }, 10_000);
     if (response.command !== 'status' || !response.ok) {
       throw new Error(response.ok ? 'unexpected answer from the master' : 'error' in response ? response.error.message : 'the master refused');
     }

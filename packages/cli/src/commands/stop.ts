@@ -6,6 +6,7 @@ import { dirArg, rejectUnknownFlags } from '../args.js';
 
 const args = {
   ...dirArg,
+  instance: { type: 'string', description: 'The named instance (fw start --instance)' },
   force: { type: 'boolean', description: 'Kill the workers at once instead of draining them' },
   timeout: { type: 'string', description: 'Seconds to wait for the master to exit (default 120)' },
 } as const;
@@ -16,7 +17,7 @@ export default defineCommand({
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('stop', rawArgs, args);
     const appDir = resolveAppDir(parsed.dir);
-    const paths = appPaths(appDir);
+    const paths = appPaths(appDir, parsed.instance);
     const pid = await runningMasterPid(paths.pidFile);
     await controlRequest(paths.controlSocket, { command: 'stop', force: parsed.force === true }, 10_000);
     const timeoutMs = Number(parsed.timeout ?? 120) * 1000;

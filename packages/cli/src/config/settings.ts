@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { parseTrust, type TrustSetting } from '@fw/proxy';
 import { UsageError } from '../usage-error.js';
 import type { FwConfig } from './define-config.js';
 
@@ -20,6 +21,8 @@ export interface Settings {
   bind: string[];
   /** File mode for unix sockets. */
   socketMode: number;
+  /** Fastify's trustProxy for the workers, from `proxy.trust`; false trusts nothing. */
+  trustProxy: TrustSetting;
 }
 
 type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'bootTimeout' | 'timeout' | 'maxRequests' | 'maxRequestsJitter' | 'maxMemory';
@@ -98,7 +101,14 @@ export function resolveSettings(sources: SettingSources): Settings {
     maxRequestsJitter: pick('maxRequestsJitter') as number,
     maxMemoryMb: pick('maxMemory') as number,
     ...resolveBinds(sources),
+    trustProxy: resolveTrust(sources),
   };
+}
+
+function resolveTrust(sources: SettingSources): TrustSetting {
+  const parsed = parseTrust(sources.config.proxy?.trust);
+  if (!parsed.ok) throw new UsageError(`invalid proxy.trust in ${path.basename(sources.configFile ?? 'fw.config.ts')}: ${parsed.message}`);
+  return parsed.trust;
 }
 
 /** `--bind` (repeatable) beats `FW_BIND` (comma-separated) beats `bind` in fw.config.ts. */

@@ -11,6 +11,7 @@ import { isMasterMessage, serializeError, tag, type WorkerMessage } from '../ipc
 import { forwardToSuccessor } from './drain-forwarder.js';
 import { GracefulServer } from './graceful-server.js';
 import { loadApp, type LoadedApp } from './load-app.js';
+import { defaultFastifyTrustProxy } from './trust-proxy.js';
 import { parseWarmModules, warmUp } from './warm-up.js';
 
 const ORPHAN_EXIT_MS = 2_000;
@@ -59,6 +60,7 @@ function exitAfterSending(message: WorkerMessage, code: number): void {
 async function boot(entry: string | undefined): Promise<void> {
   if (!entry) return failBoot(new Error('FW_BUILD_ENTRY is not set: a worker is started by the fw master'));
   const startedAt = performance.now();
+  if (process.env.FW_TRUST_PROXY) defaultFastifyTrustProxy(process.cwd(), JSON.parse(process.env.FW_TRUST_PROXY));
   const timings: { importMs?: number } = {};
   try {
     app = await loadApp(entry, timings);
@@ -144,7 +146,13 @@ function startHeartbeat(): void {
  * path the master bound.
  */
 function nameUnixSocket(server: http.Server, address: string): void {
-  if (address.startsWith('unix:')) (server as unknown as { _pipeName: string })._pipeName = address.slice('unix:'.length);
+  if (!address.startsWith('unix:')) return;
+  (server as unknown as { _pipeName: string })._pipeName = address.slice('unix:'.length);
+  // A unix socket's peer is on this machine, but Node reports no address for it, and an app (or
+  // a trust-proxy check) then sees none. Report the loopback address instead.
+  server.on('connection', (socket) => {
+    Object.defineProperty(socket, 'remoteAddress', { value: '127.0.0.1', configurable: true });
+  });
 }
 
 let drained: Promise<void> | undefined;

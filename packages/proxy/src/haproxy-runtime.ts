@@ -1,0 +1,39 @@
+import net from 'node:net';
+
+/** Sends one command to HAProxy's runtime API (its stats socket) and returns the answer. */
+export function haproxyCommand(socketPath: string, command: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const connection = net.createConnection(socketPath);
+    let answer = '';
+    const timer = setTimeout(() => {
+      connection.destroy();
+      reject(new Error(`HAProxy did not answer "${command}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    connection.setEncoding('utf8');
+    connection.on('connect', () => connection.end(`${command}\n`));
+    connection.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    connection.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot reach HAProxy's runtime API at ${socketPath}: ${error.message}`));
+    });
+    connection.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer.trim());
+    });
+  });
+}
+
+/** The admin state of each server of a backend, from `show servers state`. */
+export async function serverStates(socketPath: string, backend: string): Promise<Map<string, { operational: number; admin: number }>> {
+  const answer = await haproxyCommand(socketPath, `show servers state ${backend}`);
+  const states = new Map<string, { operational: number; admin: number }>();
+  for (const line of answer.split('\n')) {
+    if (!line || line.startsWith('#') || /^\d+$/.test(line.trim())) continue;
+    // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] === backend && fields[3]) states.set(fields[3], { operational: Number(fields[5]), admin: Number(fields[6]) });
+  }
+  return states;
+}

@@ -1,0 +1,14 @@
+export { renderNginxConfig, safeName } from './nginx.js';
+export type { NginxOptions } from './nginx.js';
+export { renderHaproxyConfig } from './haproxy.js';
+export type { HaproxyOptions } from './haproxy.js';
+export { checkHaproxy, checkNginx, wrapNginx } from './check.js';
+export type { CheckResult } from './check.js';
+export { writeAtomically } from './atomic-write.js';
+export { haproxyCommand, serverStates } from './haproxy-runtime.js';
+export { otherColor, switchColors } from './blue-green.js';
+export type { BlueGreenOperations, Color } from './blue-green.js';
+export { parseTrust } from './trust.js';
+export type { TrustSetting } from './trust.js';
+export { haproxyServer, nginxServer, parseUpstream } from './upstream.js';
+export type { Upstream } from './upstream.js';
