@@ -42,7 +42,7 @@ export interface RunningMaster {
  * Port 0 by default: the master binds a free port and prints it.
  */
 export function startMaster(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMaster> {
-  return startFw(['start', appDir, '--port', '0', ...args], /serving http:\/\/[^\s]+:(\d+)/, env);
+  return startFw(["start", appDir, "--port", "0", ...args], /serving .*?http:\/\/[^\s,]+:(\d+)/, env);
 }
 
 /** Starts `fw dev` on a free port and waits for its "fw dev <url>" line. */

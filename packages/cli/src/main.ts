@@ -7,6 +7,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 
 // Subcommands load lazily: `fw reload` never loads esbuild.
 const subCommands = {
+  create: () => import('./commands/create.js').then((module) => module.default),
   dev: () => import('./commands/dev.js').then((module) => module.default),
   build: () => import('./commands/build.js').then((module) => module.default),
   start: () => import('./commands/start.js').then((module) => module.default),

@@ -123,11 +123,12 @@ const switchCommand = defineCommand({
       route: async (to, from) => {
         if (via !== 'haproxy') return;
         await haproxySet(to, 'ready');
-        if (from) await haproxySet(from, 'drain');
+        // In maintenance the old color gets no new request, and HAProxy drops its idle pooled
+        // connections to it, so its workers' drain does not wait out their keep-alive timeout.
+        // Requests already on it finish.
+        if (from) await haproxySet(from, 'maint');
       },
-      retire: async (color) => {
-        if (via === 'haproxy') await haproxySet(color, 'maint');
-      },
+      retire: async () => undefined,
       log: (line) => process.stdout.write(`[fw proxy switch] ${line}\n`),
     });
     process.stdout.write(`${result.to} serves ${colorSocket(appDir, result.to)}\n`);

@@ -60,7 +60,7 @@ function exitAfterSending(message: WorkerMessage, code: number): void {
 async function boot(entry: string | undefined): Promise<void> {
   if (!entry) return failBoot(new Error('FW_BUILD_ENTRY is not set: a worker is started by the fw master'));
   const startedAt = performance.now();
-  if (process.env.FW_TRUST_PROXY) defaultFastifyTrustProxy(process.cwd(), JSON.parse(process.env.FW_TRUST_PROXY));
+  if (process.env.FW_TRUST_PROXY) defaultFastifyTrustProxy();
   const timings: { importMs?: number } = {};
   try {
     app = await loadApp(entry, timings);

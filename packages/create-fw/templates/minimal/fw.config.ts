@@ -1,0 +1,8 @@
+import { defineConfig } from 'fw';
+
+// Settings for fw dev and fw start. Command-line flags beat the environment (PORT, HOST,
+// WEB_CONCURRENCY, …), which beats this file.
+export default defineConfig({
+  entry: 'src/app.ts',
+  port: 3000,
+});
