@@ -131,13 +131,15 @@ describe('operating fw start', () => {
     await app.setVersion('v-watched');
     expect((await fw(['build', app.dir])).exitCode).toBe(0);
     await master.waitFor(/reload requested \(new build [^)]+\)[\s\S]*generation 2 ready/, 30_000, mark);
-    expect(((await (await fetch(`${master.url}/`)).json()) as { version: string }).version).toBe('v-watched');
+    // The old workers stop accepting a moment after the new ones are ready.
+    await master.waitFor(/generation 1\) exited[\s\S]*generation 1\) exited/, 10_000, mark);
+    expect(((await (await fetch(`${master.url}/`, { headers: { connection: 'close' } })).json()) as { version: string }).version).toBe('v-watched');
 
     mark = master.output().length;
     await app.breakStartup('broken on purpose');
     expect((await fw(['build', app.dir])).exitCode).toBe(0);
     await master.waitFor(/generation 3 refused: .*broken on purpose/, 30_000, mark);
-    expect(((await (await fetch(`${master.url}/`)).json()) as { version: string }).version).toBe('v-watched');
+    expect(((await (await fetch(`${master.url}/`, { headers: { connection: 'close' } })).json()) as { version: string }).version).toBe('v-watched');
   });
 
   it('--metrics serves Prometheus text: workers by state, restarts, reloads, requests, memory', async () => {

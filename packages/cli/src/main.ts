@@ -15,6 +15,7 @@ const subCommands = {
   stop: () => import('./commands/stop.js').then((module) => module.default),
   status: () => import('./commands/status.js').then((module) => module.default),
   proxy: () => import('./commands/proxy.js').then((module) => module.default),
+  systemd: () => import('./commands/systemd.js').then((module) => module.default),
 };
 
 const fw = defineCommand({

@@ -48,6 +48,8 @@ export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'boot-error'; error: SerializedError }
   | { type: 'drained' }
+  /** A draining worker closed its listening sockets: it accepts no new connection. */
+  | { type: 'stopped-accepting' }
   /** Sent from the worker's own event loop: a stuck loop stops sending it. */
   | { type: 'heartbeat'; stats: WorkerStats };
 
@@ -59,7 +61,7 @@ export interface WorkerStats {
   inFlight: number;
 }
 
-const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained', 'heartbeat']);
+const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained', 'heartbeat', 'stopped-accepting']);
 const masterMessageTypes = new Set<MasterMessage['type']>(['socket', 'load', 'serve', 'drain']);
 
 /** IPC also carries messages that are not ours (an app's own `process.send`): tell them apart. */

@@ -67,6 +67,9 @@ export interface SupervisorStatus {
   counters: SupervisorCounters;
 }
 
+/** How long a rollout waits for the old workers to stop accepting before it reports success. */
+const STOP_ACCEPTING_WAIT_MS = 2_000;
+
 class RolloutAborted extends Error {
   constructor() {
     super('the master is stopping');
@@ -216,9 +219,14 @@ export class Supervisor {
     this.lastRollout = outcome;
     this.counters.reloads.ok++;
     this.emit({ type: 'generation-ready', generation, build, ms: outcome.ms, pids: fresh.map((worker) => worker.pid) });
-    for (const worker of this.workers) {
-      if (worker.generation !== generation) this.retire(worker, 'reload');
-    }
+    const previous = [...this.workers].filter((worker) => worker.generation !== generation);
+    for (const worker of previous) this.retire(worker, 'reload');
+    // The rollout is done when only the new generation accepts: every old worker has closed its
+    // listeners (a moment after `drain`). Bounded, so a stuck old worker cannot hold it up.
+    await Promise.race([
+      Promise.all(previous.map((worker) => worker.whenStoppedAccepting)),
+      new Promise((resolve) => setTimeout(resolve, STOP_ACCEPTING_WAIT_MS).unref?.()),
+    ]);
     return outcome;
   }
 

@@ -75,6 +75,9 @@ export class WorkerHandle {
   readonly whenBooted: Promise<void>;
   readonly whenReady: Promise<void>;
   readonly whenExited: Promise<WorkerExit>;
+  /** Resolves once the worker no longer accepts connections (it said so, or it exited). */
+  readonly whenStoppedAccepting: Promise<void>;
+  private resolveStoppedAccepting!: () => void;
 
   private settleBooted!: { resolve: () => void; reject: (error: WorkerStartError) => void };
   private settleReady!: { resolve: () => void; reject: (error: WorkerStartError) => void };
@@ -90,6 +93,7 @@ export class WorkerHandle {
     this.whenBooted = new Promise((resolve, reject) => (this.settleBooted = { resolve, reject }));
     this.whenReady = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.whenExited = new Promise((resolve) => (this.resolveExited = resolve));
+    this.whenStoppedAccepting = new Promise((resolve) => (this.resolveStoppedAccepting = resolve));
     // Nobody may be waiting when a starting worker dies (a stop, a scale-down): not an unhandled error.
     this.whenBooted.catch(() => undefined);
     this.whenReady.catch(() => undefined);
@@ -170,6 +174,9 @@ export class WorkerHandle {
         return;
       case 'drained':
         return;
+      case 'stopped-accepting':
+        this.resolveStoppedAccepting();
+        return;
       case 'heartbeat':
         this.lastHeartbeatAt = Date.now();
         this.stats = message.stats;
@@ -189,6 +196,7 @@ export class WorkerHandle {
       this.fail(this.startError(why));
     }
     this.state = this.state === 'failed' ? 'failed' : 'exited';
+    this.resolveStoppedAccepting();
     this.resolveExited(exit);
   }
 

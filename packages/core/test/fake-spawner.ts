@@ -109,8 +109,10 @@ export class FakeWorker implements WorkerProcess {
       const { serve, readyMs, exitCode } = this.behaviour;
       if (serve === 'ready') this.later(readyMs, () => this.emit({ type: 'ready' }));
       else if (serve === 'exit') this.later(readyMs, () => this.exit(exitCode));
-    } else if (message.type === 'drain' && this.behaviour.drain === 'exit') {
-      this.later(this.behaviour.drainMs, () => this.exit(EXIT_OK));
+    } else if (message.type === 'drain') {
+      // A real worker closes its listeners at once, whatever its requests in flight still need.
+      this.later(0, () => this.emit({ type: 'stopped-accepting' }));
+      if (this.behaviour.drain === 'exit') this.later(this.behaviour.drainMs, () => this.exit(EXIT_OK));
     }
   }
 

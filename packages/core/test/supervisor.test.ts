@@ -198,7 +198,8 @@ describe('reload', () => {
     expect(reload.settled).toBe(false);
     expect(supervisor.status().generation).toBe(1);
 
-    await advance(1);
+    // Ready now; the reload resolves a tick later, once the old workers say they stopped accepting.
+    await advance(2);
     expect(reload.settled).toBe(true);
     expect(reload.value).toMatchObject({ ok: true, generation: 2, build: { id: 'build-2' } });
     const lastReadyAt = Math.max(...supervisor.status().workers.filter((w) => w.generation === 2).map((w) => w.readyAt ?? Infinity));
@@ -248,7 +249,7 @@ describe('reload', () => {
     const trackedFollowers = followers.map((follower) => track(follower));
 
     // The rollout in progress finishes first; its caller gets generation 2, the others wait.
-    await advance(905);
+    await advance(907);
     expect(first.settled).toBe(true);
     expect(first.value).toMatchObject({ ok: true, generation: 2 });
     expect(trackedFollowers.map((follower) => follower.settled)).toEqual([false, false, false]);

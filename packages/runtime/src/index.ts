@@ -9,3 +9,6 @@ export { runningMasterPid, AlreadyRunningError } from './pid-file.js';
 export { BindError, bindAll, parseBind } from './sockets.js';
 export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
 export { describeEvent } from './lifecycle-log.js';
+export { renderSystemdUnits, notifySystemd } from './systemd.js';
+export type { SystemdUnitOptions } from './systemd.js';
+export { inheritedSockets } from './sockets.js';

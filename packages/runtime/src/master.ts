@@ -8,7 +8,8 @@ import { describeEvent, eventFields } from './lifecycle-log.js';
 import { createMasterLog, type LogFormat } from './master-log.js';
 import { serveMetrics } from './metrics.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
-import { bindAll, type Bind } from './sockets.js';
+import { bindAll, inheritedSockets, type Bind } from './sockets.js';
+import { notifySystemd } from './systemd.js';
 
 export interface MasterOptions {
   appDir: string;
@@ -29,6 +30,13 @@ export interface MasterOptions {
   watch?: boolean;
   /** Extra environment for the workers. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * With socket activation (systemd's LISTEN_FDS), `binds` are replaced by the inherited sockets;
+   * these are bound in addition (explicit --bind flags).
+   */
+  extraBinds?: Bind[];
+  /** Workers answer this path themselves: 200 while serving, 503 while draining. */
+  healthPath?: string;
   /** A named instance (blue/green): its own pid file and control socket. */
   instance?: string;
   /** Fastify's trustProxy for the workers (`proxy.trust` in fw.config.ts). */
@@ -54,7 +62,9 @@ export async function runMaster(options: MasterOptions): Promise<number> {
   };
 
   try {
-    const sockets = await bindAll(options.binds);
+    // Socket activation: systemd's sockets, plus only what was asked for explicitly.
+    const inherited = inheritedSockets();
+    const sockets = [...inherited, ...(await bindAll(inherited.length > 0 ? (options.extraBinds ?? []) : options.binds))];
     let socketsOpen = true;
     // Once no worker accepts, a socket still bound would queue connections nobody answers; closed,
     // it refuses them at once (and a proxy tries its other upstream).
@@ -72,6 +82,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
         env: {
           NODE_ENV: process.env.NODE_ENV ?? 'production',
           FW_GRACEFUL_TIMEOUT_MS: String(options.gracefulTimeoutMs),
+          ...(options.healthPath ? { FW_HEALTH_PATH: options.healthPath } : {}),
           ...(options.trustProxy !== undefined && options.trustProxy !== false ? { FW_TRUST_PROXY: JSON.stringify(options.trustProxy) } : {}),
           ...options.env,
         },
@@ -157,7 +168,12 @@ export async function runMaster(options: MasterOptions): Promise<number> {
     }
     if (!stopping) {
       log(`serving ${addresses.join(', ')} with ${options.workers} worker${options.workers === 1 ? '' : 's'} (master pid ${process.pid})`);
+      notifySystemd({ ready: true, status: `serving generation ${first.generation}` });
     }
+    supervisor.on((event) => {
+      if (event.type === 'generation-ready') notifySystemd({ status: `serving generation ${event.generation}` });
+      if (event.type === 'rollout-refused') notifySystemd({ status: `serving; generation ${event.generation ?? '?'} refused: ${event.error.message}` });
+    });
     if (options.metrics) {
       const metrics = await serveMetrics(options.metrics.host, options.metrics.port, status);
       cleanups.push(() => metrics.close());

@@ -45,7 +45,7 @@ export class BindError extends Error {
 }
 
 interface ServerHandle {
-  getsockname(out: Record<string, unknown>): number;
+  getsockname?(out: Record<string, unknown>): number;
   close(): void;
 }
 
@@ -63,6 +63,35 @@ type CreateServerHandle = (
 ) => ServerHandle | number;
 
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+/**
+ * Sockets handed over by systemd's socket activation (`LISTEN_FDS`, `LISTEN_PID`, and
+ * `LISTEN_FDNAMES`): already bound and listening, owned by systemd, used as they are. Empty when
+ * this process was not socket-activated.
+ */
+export function inheritedSockets(env: NodeJS.ProcessEnv = process.env): OwnedSocket[] {
+  const count = Number(env.LISTEN_FDS);
+  if (!Number.isInteger(count) || count <= 0 || Number(env.LISTEN_PID) !== process.pid) return [];
+  const names = env.LISTEN_FDNAMES?.split(':') ?? [];
+  const sockets: OwnedSocket[] = [];
+  for (let index = 0; index < count; index++) {
+    const fd = 3 + index; // SD_LISTEN_FDS_START
+    const handle = createServerHandle(null, 0, 0, fd, 0);
+    if (typeof handle === 'number') throw new BindError(`cannot use inherited socket fd ${fd}: ${getSystemErrorName(handle)}`);
+    const out: Record<string, unknown> = {};
+    const isTcp = typeof handle.getsockname === 'function' && handle.getsockname(out) === 0 && typeof out.port === 'number';
+    const address = isTcp
+      ? `http://${out.family === 'IPv6' ? `[${String(out.address)}]` : String(out.address)}:${String(out.port)}`
+      : `unix:${names[index] ?? `inherited-fd-${fd}`}`;
+    const bind: Bind = isTcp ? { kind: 'tcp', host: String(out.address), port: Number(out.port) } : { kind: 'unix', path: address.slice(5), mode: 0 };
+    sockets.push({ bind, handle, address, close: () => handle.close() });
+  }
+  // Workers and anything else this process starts must not think the sockets are theirs.
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDNAMES;
+  return sockets;
+}
 
 /** Binds every address, or none: on any failure the ones already bound are released. */
 export async function bindAll(binds: readonly Bind[]): Promise<OwnedSocket[]> {
@@ -84,7 +113,7 @@ async function bindTcp(bind: TcpBind): Promise<OwnedSocket> {
   const handle = createServerHandle(address, bind.port, family, undefined, 0);
   if (typeof handle === 'number') throw bindError(bind, getSystemErrorName(handle));
   const out: Record<string, unknown> = {};
-  handle.getsockname(out);
+  handle.getsockname?.(out);
   const port = typeof out.port === 'number' ? out.port : bind.port;
   const shown = family === 6 ? `[${address}]` : address;
   return {

@@ -5,6 +5,11 @@ import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import { buildApp } from '../build/bundle.js';
 import { UsageError } from '../usage-error.js';
 
+function checkHealthPath(value: string): string {
+  if (!/^\/[\w\-./]*$/.test(value)) throw new UsageError(`invalid --health-path "${value}": expected a path such as /healthz`);
+  return value;
+}
+
 export function checkInstance(name: string): string {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) throw new UsageError(`invalid --instance "${name}": use letters, digits, - and _ (at most 32)`);
   return name;
@@ -41,6 +46,7 @@ const args = {
   bind: { type: 'string', description: 'Listen on unix:PATH or HOST:PORT instead of --host/--port; repeat for several' },
   'socket-mode': { type: 'string', description: 'File mode of unix sockets (default 660)' },
   instance: { type: 'string', description: 'Run a named instance beside others of the same app (blue/green)' },
+  'health-path': { type: 'string', description: 'Answer readiness here (200 while serving, 503 while draining), before the app' },
 } as const;
 
 export default defineCommand({
@@ -80,6 +86,8 @@ export default defineCommand({
     process.exitCode = await runMaster({
       appDir: settings.appDir,
       binds,
+      // Under systemd socket activation only the inherited sockets serve, plus explicit --bind flags.
+      extraBinds: repeatedFlag(rawArgs, 'bind').map((spec) => parseBind(spec, settings.socketMode) ?? badBind(spec)),
       workers: settings.workers,
       gracefulTimeoutMs: settings.gracefulTimeoutMs,
       bootTimeoutMs: settings.bootTimeoutMs,
@@ -91,6 +99,7 @@ export default defineCommand({
       watch: parsed.watch === true,
       logFormat,
       trustProxy: settings.trustProxy,
+      ...(parsed['health-path'] ? { healthPath: checkHealthPath(parsed['health-path']) } : {}),
       ...(parsed.instance ? { instance: checkInstance(parsed.instance) } : {}),
       ...(parsed['log-file'] ? { logFile: parsed['log-file'] } : {}),
     });

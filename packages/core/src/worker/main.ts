@@ -22,6 +22,8 @@ interface HandedSocket {
 }
 
 const gracefulTimeoutMs = Number(process.env.FW_GRACEFUL_TIMEOUT_MS) || 30_000;
+/** `fw start --health-path`: answered by fw itself, before the app (see answerHealth). */
+const healthPath = process.env.FW_HEALTH_PATH || undefined;
 /** fw dev: a draining worker passes late requests on to its successor (see drain-forwarder.ts). */
 const forwardWhileDraining = process.env.FW_FORWARD_WHILE_DRAINING === '1';
 /** A spare is started ahead of time, warms up, and learns its build from a `load` message. */
@@ -80,7 +82,10 @@ async function serve(): Promise<void> {
   phase = 'serving';
   try {
     servers = await listenOnAll(app, sockets);
-    for (const server of servers) server.fitKeepAliveWithin(gracefulTimeoutMs);
+    for (const server of servers) {
+      server.fitKeepAliveWithin(gracefulTimeoutMs);
+      if (healthPath) answerHealth(server.server, healthPath);
+    }
   } catch (error) {
     phase = 'failed';
     process.stderr.write(`[fw] worker of generation ${generation} could not listen: ${String(error)}\n`);
@@ -155,6 +160,25 @@ function nameUnixSocket(server: http.Server, address: string): void {
   });
 }
 
+/**
+ * A readiness endpoint for orchestrators: 200 while this worker serves, 503 once it drains (so a
+ * load balancer stops sending to a stopping pod). A master with no ready generation has no worker
+ * listening, so the probe fails then too.
+ */
+function answerHealth(server: http.Server, path: string): void {
+  const appListeners = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url?.split('?')[0] !== path) {
+      for (const listener of appListeners) listener.call(server, req, res);
+      return;
+    }
+    const serving = phase === 'serving';
+    res.writeHead(serving ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(serving ? {} : { connection: 'close' }) });
+    res.end(JSON.stringify({ ready: serving, generation: Number(generation), pid: process.pid }));
+  });
+}
+
 let drained: Promise<void> | undefined;
 function drain(successor = false): Promise<void> {
   drained ??= (async () => {
@@ -165,7 +189,10 @@ function drain(successor = false): Promise<void> {
         if (address?.startsWith('http:')) forwardToSuccessor(server.server, address);
       });
     }
-    await Promise.all(servers.map((server) => server.drain()));
+    const drainedServers = Promise.all(servers.map((server) => server.drain()));
+    // drain() closed the listeners synchronously: nothing new reaches this worker from here on.
+    send({ type: 'stopped-accepting' });
+    await drainedServers;
     if (app?.kind === 'fastify') await app.app.close();
     send({ type: 'drained' });
     process.exitCode = EXIT_OK;
