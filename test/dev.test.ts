@@ -37,6 +37,28 @@ describe('fw dev', () => {
     for (let save = 1; save <= SAVES; save++) expect(stats.versions[`v1.${save}`]).toBeGreaterThan(0);
   });
 
+  it('never serves a save that was seen half-written: the build after the last write goes live', async () => {
+    app = await copyExampleApp('dev-half');
+    dev = await startDev(app.dir);
+    const poller = startLoad(dev.url, { connections: 1, pauseMs: 5 });
+    await poller.waitForVersion('v1', 10_000);
+    const appFile = path.join(app.dir, 'src', 'app.ts');
+    const { open, readFile } = await import('node:fs/promises');
+    const source = await readFile(appFile, 'utf8');
+    for (let save = 1; save <= 3; save++) {
+      const mark = dev.output().length;
+      // An editor that truncates first and writes a moment later.
+      const handle = await open(appFile, 'w');
+      await sleep(40);
+      await handle.writeFile(source.replace("export const VERSION = 'v1';", `export const VERSION = 'v-half-${save}';`));
+      await handle.close();
+      await poller.waitForVersion(`v-half-${save}`, 15_000);
+      expect(dev.output().slice(mark)).not.toMatch(/failed to start|build failed/);
+    }
+    const stats = await poller.stop();
+    expect(stats.failed, JSON.stringify(stats)).toBe(0);
+  });
+
   it('keeps the previous version answering through a syntax error and a throw at start-up, then serves the fix', async () => {
     app = await copyExampleApp('dev-errors');
     dev = await startDev(app.dir);

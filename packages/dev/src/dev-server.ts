@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { paint } from './paint.js';
 import { Supervisor, type BuildRef, type RolloutOutcome } from '@fw/core';
@@ -32,10 +34,14 @@ const DEV_GRACEFUL_TIMEOUT_MS = 5_000;
 
 interface Trigger {
   reason: string;
+  /** The files whose change asked for it, relative to the app folder. */
+  files: string[];
   /** performance.now() of the first change that asked for it. */
   at: number;
   /** Roll out even if the bundle did not change (the environment or dependencies did). */
   force: boolean;
+  /** Set once this save was held back because a file was empty. */
+  waitedForEmpty?: boolean;
 }
 
 /**
@@ -92,12 +98,34 @@ export async function runDevServer(options: DevOptions): Promise<number> {
 
   const cycle = async (trigger: Trigger): Promise<void> => {
     const buildStartedAt = performance.now();
+    const before = await fileStamps(options.appDir, trigger.files);
+    if (/:0:/.test(before) && !trigger.waitedForEmpty) {
+      // An empty saved file is most likely an editor halfway through writing it: give the write a
+      // moment rather than serve (and report) a broken half-save.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      request({ ...trigger, waitedForEmpty: true });
+      return;
+    }
     const build: BuildOutcome = await builder.rebuild();
     if (pending) return; // a newer save arrived while building: only the build after it goes live
+    // An editor's save can be seen while the file is still being written (even empty), and the
+    // watcher may not report the end of that write. If a saved file changed while esbuild read
+    // it, this build is not the one to serve: build again.
+    if ((await fileStamps(options.appDir, trigger.files)) !== before) {
+      request({ ...trigger, at: trigger.at });
+      return;
+    }
+    // A build that fails, or boots badly, may still have read a file mid-write: look once more a
+    // moment later, and try again if the saved files changed since.
+    const recheckIfFailed = () =>
+      setTimeout(async () => {
+        if (!pending && (await fileStamps(options.appDir, trigger.files)) !== before) request({ ...trigger, at: performance.now() });
+      }, 100).unref();
     if (!build.ok) {
       say(`${paint(['red', 'bold'], 'build failed')} ${paint('dim', `(${trigger.reason})`)}\n${build.errors.trimEnd()}`);
       if (serving?.kind === 'app') say(paint('yellow', 'the previous version keeps serving'));
       else await showError('Build failed', build.errors);
+      if (trigger.files.length) recheckIfFailed();
       return;
     }
     lastExternals = build.externals;
@@ -121,6 +149,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       say(`${paint(['red', 'bold'], 'the app failed to start')} ${paint('dim', `(${trigger.reason})`)}\n${detail}`);
       if (serving?.kind === 'app') say(paint('yellow', 'the previous version keeps serving'));
       else await showError('The app failed to start', detail);
+      if (trigger.files.length) recheckIfFailed();
     }
     spawner.replenish(lastExternals);
   };
@@ -129,7 +158,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
   let pending: Trigger | undefined;
   let running: Promise<void> | undefined;
   const request = (trigger: Trigger) => {
-    if (pending) pending = { reason: pending.reason, at: pending.at, force: pending.force || trigger.force };
+    if (pending) pending = { reason: pending.reason, files: [...new Set([...pending.files, ...trigger.files])], at: pending.at, force: pending.force || trigger.force };
     else pending = trigger;
     running ??= (async () => {
       while (pending) {
@@ -167,11 +196,11 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       }
     }
     const force = kinds.has('env') || kinds.has('dependencies') || kinds.has('config');
-    request({ reason, at, force });
+    request({ reason, files: changes.map((change) => change.file), at, force });
   };
 
   // First version: build and start it, then warm a spare for the first save.
-  request({ reason: 'start', at: startedAt, force: true });
+  request({ reason: 'start', files: [], at: startedAt, force: true });
   await running;
   const watcher = watchApp(options.appDir, (changes) => void onChanges(changes));
   await watcher.ready;
@@ -201,15 +230,28 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     const signals: Partial<Record<NodeJS.Signals, () => void>> = {
       SIGINT: () => stop(++interrupts > 1),
       SIGTERM: () => stop(false),
-      SIGHUP: () => request({ reason: 'SIGHUP', at: performance.now(), force: true }),
+      SIGHUP: () => request({ reason: 'SIGHUP', files: [], at: performance.now(), force: true }),
     };
     for (const [signal, handler] of Object.entries(signals)) process.on(signal, handler);
     keys?.on('line', (line) => {
       const key = line.trim().toLowerCase();
-      if (key === 'r') request({ reason: 'r pressed', at: performance.now(), force: true });
+      if (key === 'r') request({ reason: 'r pressed', files: [], at: performance.now(), force: true });
       else if (key === 'q') stop(false);
     });
   });
+}
+
+/** Size and modification time of each file, as one comparable string (missing files count too). */
+async function fileStamps(appDir: string, files: readonly string[]): Promise<string> {
+  const stamps = await Promise.all(
+    files.map((file) =>
+      stat(path.join(appDir, file)).then(
+        (info) => `${file}:${info.size}:${info.mtimeMs}`,
+        () => `${file}:missing`,
+      ),
+    ),
+  );
+  return stamps.join('|');
 }
 
 function describeChanges(changes: Change[]): string {
