@@ -16,6 +16,7 @@ const subCommands = {
   status: () => import('./commands/status.js').then((module) => module.default),
   proxy: () => import('./commands/proxy.js').then((module) => module.default),
   systemd: () => import('./commands/systemd.js').then((module) => module.default),
+  upgrade: () => import('./commands/upgrade.js').then((module) => module.default),
 };
 
 const fw = defineCommand({

@@ -1,4 +1,4 @@
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { serializeError } from '@fw/core';
 import { isControlRequest, type ControlRequest, type ControlResponse } from './control-protocol.js';
@@ -45,11 +45,15 @@ export async function listenControlSocket(
     process.umask(umask);
   }
   await chmod(socketPath, 0o600);
+  const created = await stat(socketPath);
+  const isOurs = (now: { ino: number; ctimeMs: number }) => now.ino === created.ino && now.ctimeMs === created.ctimeMs;
   return {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        void rm(socketPath, { force: true });
+        // Remove the file only if it is still ours: after an upgrade it is the new master's (which
+        // may even have been given the same inode number).
+        void stat(socketPath).then((now) => (isOurs(now) ? rm(socketPath, { force: true }) : undefined), () => undefined);
       }),
   };
 }

@@ -1,4 +1,4 @@
-import { ForkSpawner, Supervisor, type RolloutOutcome } from '@fw/core';
+import { ForkSpawner, Supervisor, serializeError, type RolloutOutcome } from '@fw/core';
 import { appPaths } from './app-paths.js';
 import { latestBuild } from './build-store.js';
 import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
@@ -8,7 +8,8 @@ import { describeEvent, eventFields } from './lifecycle-log.js';
 import { createMasterLog, type LogFormat } from './master-log.js';
 import { serveMetrics } from './metrics.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
-import { bindAll, inheritedSockets, type Bind } from './sockets.js';
+import { adoptSockets, bindAll, inheritedSockets, type Bind } from './sockets.js';
+import { readHandover, reportToPredecessor, startSuccessor } from './upgrade.js';
 import { notifySystemd } from './systemd.js';
 
 export interface MasterOptions {
@@ -55,7 +56,11 @@ export async function runMaster(options: MasterOptions): Promise<number> {
   const log = createMasterLog({ format: options.logFormat ?? 'text', ...(options.logFile ? { file: options.logFile } : {}) });
   const paths = appPaths(options.appDir, options.instance);
   const startedAt = Date.now();
-  await claimPidFile(paths.pidFile, options.appDir);
+  // Started by `fw upgrade`: the old master hands over its sockets and its pid file.
+  const handover = readHandover();
+  // A new master from an upgrade takes the pid file over only once it serves: if it fails, the
+  // old master keeps serving under its own pid file.
+  if (!handover) await claimPidFile(paths.pidFile, options.appDir);
   const cleanups: (() => Promise<void> | void)[] = [() => releasePidFile(paths.pidFile)];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step();
@@ -63,13 +68,15 @@ export async function runMaster(options: MasterOptions): Promise<number> {
 
   try {
     // Socket activation: systemd's sockets, plus only what was asked for explicitly.
-    const inherited = inheritedSockets();
-    const sockets = [...inherited, ...(await bindAll(inherited.length > 0 ? (options.extraBinds ?? []) : options.binds))];
+    const inherited = handover ? adoptSockets(handover.sockets) : inheritedSockets();
+    const sockets = handover ? inherited : [...inherited, ...(await bindAll(inherited.length > 0 ? (options.extraBinds ?? []) : options.binds))];
     let socketsOpen = true;
+    /** Set once a successor master serves: the sockets are its now, never to be closed here. */
+    let handedOver = false;
     // Once no worker accepts, a socket still bound would queue connections nobody answers; closed,
     // it refuses them at once (and a proxy tries its other upstream).
     const closeSockets = () => {
-      if (!socketsOpen) return;
+      if (!socketsOpen || handedOver) return;
       socketsOpen = false;
       for (const socket of sockets) socket.close();
     };
@@ -124,7 +131,9 @@ export async function runMaster(options: MasterOptions): Promise<number> {
     };
 
     const control = await listenControlSocket(paths.controlSocket, (request) => handleControl(request));
-    cleanups.push(() => control.close());
+    // After a handover the path belongs to the new master's control socket; closing ours would
+    // unlink it (libuv removes the path a pipe server bound). process.exit below skips that.
+    cleanups.push(() => (handedOver ? undefined : control.close()));
     async function handleControl(request: ControlRequest): Promise<ControlResponse> {
       switch (request.command) {
         case 'reload': {
@@ -136,6 +145,28 @@ export async function runMaster(options: MasterOptions): Promise<number> {
           return { ok: true, command: 'stop' };
         case 'status':
           return { ok: true, command: 'status', status: status() };
+        case 'upgrade':
+          return upgrade();
+      }
+    }
+
+    let upgrading = false;
+    async function upgrade(): Promise<ControlResponse> {
+      if (upgrading || stopping) {
+        return { ok: false, command: 'upgrade', error: { name: 'Error', message: upgrading ? 'an upgrade is already under way' : 'the master is stopping' } };
+      }
+      upgrading = true;
+      log(`upgrade requested: starting a new master from the binaries on disk (${process.execPath})`);
+      try {
+        const pid = await startSuccessor(sockets, options.bootTimeoutMs + 30_000);
+        log(`new master (pid ${pid}) serves; this one (pid ${process.pid}) drains and exits`);
+        handedOver = true;
+        void stop(false);
+        return { ok: true, command: 'upgrade', pid };
+      } catch (error) {
+        log(`upgrade refused, this master keeps serving: ${(error as Error).message}`);
+        upgrading = false;
+        return { ok: false, command: 'upgrade', error: serializeError(error) };
       }
     }
 
@@ -148,6 +179,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       SIGINT: () => void stop(++interrupts > 1),
       SIGTTIN: () => void supervisor.scale(+1),
       SIGTTOU: () => void supervisor.scale(-1),
+      SIGUSR2: () => void upgrade(),
       SIGUSR1: () => {
         log.reopen();
         log('log file reopened (SIGUSR1)');
@@ -160,6 +192,10 @@ export async function runMaster(options: MasterOptions): Promise<number> {
 
     const stopped = new Promise<void>((resolve) => supervisor.on((event) => event.type === 'stopped' && resolve()));
     const first = await supervisor.start();
+    if (handover) {
+      if (first.ok) await claimPidFile(paths.pidFile, options.appDir, handover.fromPid);
+      reportToPredecessor(first.ok ? { type: 'ready', pid: process.pid } : { type: 'failed', error: first.error });
+    }
     if (!first.ok) {
       if (!stopping) log('nothing to serve: the first generation did not start');
       await supervisor.stop();
@@ -187,6 +223,12 @@ export async function runMaster(options: MasterOptions): Promise<number> {
 
     await stopped;
     await cleanup();
+    if (handedOver) {
+      log(`stopped; the new master serves`);
+      // Exit now, without Node's handle cleanup: closing a unix socket handle this process bound
+      // would unlink the socket file the new master is serving on.
+      process.exit(0);
+    }
     log('stopped');
     return 0;
   } catch (error) {

@@ -14,9 +14,9 @@ export async function runningMasterPid(pidFile: string): Promise<number | null> 
 }
 
 /** Writes this process's pid; refuses when a live master already owns the app. */
-export async function claimPidFile(pidFile: string, appDir: string): Promise<void> {
+export async function claimPidFile(pidFile: string, appDir: string, takingOverFrom?: number): Promise<void> {
   const running = await runningMasterPid(pidFile);
-  if (running !== null && running !== process.pid) {
+  if (running !== null && running !== process.pid && running !== takingOverFrom) {
     throw new AlreadyRunningError(
       `fw is already running for ${appDir} (pid ${running}): use "fw reload" to deploy, or "fw stop" first`,
     );

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { resolve as resolvePath } from 'node:path';
@@ -91,6 +91,21 @@ export function inheritedSockets(env: NodeJS.ProcessEnv = process.env): OwnedSoc
   delete env.LISTEN_PID;
   delete env.LISTEN_FDNAMES;
   return sockets;
+}
+
+/** The sockets a predecessor master handed over as inherited fds (fw upgrade). */
+export function adoptSockets(handed: { fd: number; address: string; bind: Bind }[]): OwnedSocket[] {
+  return handed.map(({ fd, address, bind }) => {
+    const handle = createServerHandle(null, 0, 0, fd, 0);
+    if (typeof handle === 'number') throw new BindError(`cannot use the handed-over socket fd ${fd} (${address}): ${getSystemErrorName(handle)}`);
+    // Opened from an fd, a pipe handle does not unlink its socket file when closed: do it here,
+    // as the master that bound it would have (close is only called when serving ends).
+    const close = () => {
+      handle.close();
+      if (bind.kind === 'unix') rmSync(bind.path, { force: true });
+    };
+    return { bind, handle, address, close };
+  });
 }
 
 /** Binds every address, or none: on any failure the ones already bound are released. */

@@ -22,7 +22,7 @@ export default defineCommand({
     const appDir = resolveAppDir(parsed.dir);
     const response = await controlRequest(appPaths(appDir, parsed.instance).controlSocket, { command: 'reload' }, RELOAD_ANSWER_TIMEOUT_MS);
     if (response.command !== 'reload') {
-      throw new Error(response.ok ? 'unexpected answer from the master' : response.error.message);
+      throw new Error(response.ok ? 'unexpected answer from the master' : response.error?.message);
     }
     const { outcome } = response;
     if (outcome.ok) {

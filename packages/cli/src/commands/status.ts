@@ -17,7 +17,7 @@ export default defineCommand({
     const appDir = resolveAppDir(parsed.dir);
     const response = await controlRequest(appPaths(appDir, parsed.instance).controlSocket, { command: 'status' }, 10_000);
     if (response.command !== 'status' || !response.ok) {
-      throw new Error(response.ok ? 'unexpected answer from the master' : 'error' in response ? response.error.message : 'the master refused');
+      throw new Error(response.ok ? 'unexpected answer from the master' : 'error' in response ? response.error?.message : 'the master refused');
     }
     const { status } = response;
     process.stdout.write(parsed.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
