@@ -37,3 +37,13 @@ export async function serverStates(socketPath: string, backend: string): Promise
   }
   return states;
 }
+
+/** Current sessions on one server, from `show stat` (CSV; `scur` is the fifth column). */
+export async function serverSessions(socketPath: string, backend: string, server: string): Promise<number> {
+  const answer = await haproxyCommand(socketPath, 'show stat');
+  for (const line of answer.split('\n')) {
+    const fields = line.split(',');
+    if (fields[0] === backend && fields[1] === server) return Number(fields[4]);
+  }
+  throw new Error(`HAProxy has no server ${backend}/${server}`);
+}

@@ -9,6 +9,8 @@ import {
   checkNginx,
   haproxyCommand,
   parseUpstream,
+  rollingDeploy,
+  serverSessions,
   renderHaproxyConfig,
   renderNginxConfig,
   safeName,
@@ -135,10 +137,67 @@ const switchCommand = defineCommand({
   },
 });
 
-export default defineCommand({
-  meta: { name: 'proxy', description: 'Front-proxy adapters: nginx and HAProxy configs, blue/green switches' },
-  subCommands: { nginx, haproxy, switch: switchCommand },
+const rolloutArgs = {
+  'stats-socket': { type: 'string', description: "HAProxy's runtime API socket" },
+  backend: { type: 'string', description: 'The HAProxy backend the hosts are servers of, e.g. fw_myapp' },
+  host: { type: 'string', description: 'SERVER=DIR: an HAProxy server name and the fw app folder it runs; repeat, in rollout order' },
+  step: { type: 'string', description: 'What to run on each host: upgrade (a new master; default) or reload' },
+} as const satisfies ArgsDef;
+
+const rollout = defineCommand({
+  meta: {
+    name: 'rollout',
+    description: 'Rolling deploy across hosts behind HAProxy: take one out, deploy (fw upgrade or reload), put it back, next',
+  },
+  args: rolloutArgs,
+  async run({ args, rawArgs }) {
+    rejectUnknownFlags('proxy rollout', rawArgs, rolloutArgs);
+    if (!args['stats-socket']) throw new UsageError('fw proxy rollout needs --stats-socket PATH (HAProxy\'s runtime API)');
+    if (!args.backend) throw new UsageError('fw proxy rollout needs --backend NAME (the backend the hosts are servers of)');
+    const step = args.step ?? 'upgrade';
+    if (step !== 'upgrade' && step !== 'reload') throw new UsageError(`invalid --step "${step}": expected upgrade or reload`);
+    const hosts = repeatedFlag(rawArgs, 'host').map((spec) => {
+      const match = /^([\w.-]+)=(.+)$/.exec(spec);
+      if (!match) throw new UsageError(`invalid --host "${spec}": expected SERVER=DIR, e.g. web1=/srv/myapp`);
+      return { server: match[1]!, dir: resolveAppDir(match[2]) };
+    });
+    if (hosts.length === 0) throw new UsageError('fw proxy rollout needs at least one --host SERVER=DIR');
+    const statsSocket = path.resolve(args['stats-socket']);
+    const backend = args.backend;
+    const dirOf = new Map(hosts.map((host) => [host.server, host.dir]));
+    const set = async (server: string, state: 'ready' | 'drain') => {
+      const answer = await haproxyCommand(statsSocket, `set server ${backend}/${server} state ${state}`);
+      if (answer) throw new Error(`HAProxy refused "set server ${backend}/${server} state ${state}": ${answer}`);
+    };
+    await rollingDeploy(hosts.map((host) => host.server), {
+      takeOut: (server) => set(server, 'drain'),
+      waitIdle: async (server) => {
+        const deadline = Date.now() + 60_000;
+        while ((await serverSessions(statsSocket, backend, server)) > 0) {
+          if (Date.now() > deadline) throw new Error(`${server} still had requests in flight after 60 s`);
+          await sleep(50);
+        }
+      },
+      deploy: (server) => runFw([step, dirOf.get(server)!]),
+      putBack: (server) => set(server, 'ready'),
+      log: (line) => process.stdout.write(`[fw proxy rollout] ${line}\n`),
+    });
+  },
 });
+
+export default defineCommand({
+  meta: { name: 'proxy', description: 'Front-proxy adapters: nginx and HAProxy configs, blue/green switches, rolling deploys' },
+  subCommands: { nginx, haproxy, switch: switchCommand, rollout },
+});
+
+/** Runs this same fw on another command, passing its output through; rejects on failure. */
+function runFw(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [process.argv[1]!, ...args], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fw ${args.join(' ')} exited with code ${code}`))));
+  });
+}
 
 async function upstreams(settings: Settings, rawArgs: string[], blueGreen: boolean): Promise<Upstream[]> {
   if (blueGreen) return COLORS.map((color) => ({ kind: 'unix', path: colorSocket(settings.appDir, color) }));
