@@ -252,5 +252,5 @@ process.on('uncaughtException', failBoot);
 process.on('unhandledRejection', failBoot);
 
 process.setSourceMapsEnabled(true);
-const warmedUp = isSpare ? warmUp(parseWarmModules(process.env.FW_WARM_MODULES), process.cwd()) : Promise.resolve();
+const warmedUp = isSpare ? warmUp(parseWarmModules(process.env.FW_WARM_MODULES), process.cwd(), () => loadRequested) : Promise.resolve();
 if (!isSpare) boot(process.env.FW_BUILD_ENTRY).catch(failBoot);

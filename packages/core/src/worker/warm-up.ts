@@ -19,13 +19,15 @@ export function parseWarmModules(value: string | undefined): string[] {
  * schema machinery warm before the build arrives. A module that fails to load is skipped: the
  * build will report the real error when it imports it.
  */
-export async function warmUp(modules: readonly string[], appDir: string): Promise<void> {
+export async function warmUp(modules: readonly string[], appDir: string, interrupted: () => boolean = () => false): Promise<void> {
   const require = createRequire(path.join(appDir, 'package.json'));
   for (const name of modules) {
+    // A build arrived: stop warming and boot it (what is loaded so far stays loaded).
+    if (interrupted()) return;
     try {
       const url = pathToFileURL(require.resolve(name)).href;
       const module = (await import(url)) as { default?: unknown };
-      if (name === 'fastify') await exerciseFastify(module.default);
+      if (name === 'fastify') await exerciseFastify(module.default, interrupted);
     } catch {
       // Not loadable from here (an ESM-only export map, a typo in the app): the build will tell.
     }
@@ -47,9 +49,9 @@ interface ThrowawayFastify {
  * an encapsulated plugin, hooks, decorators, and routes whose params, query, body and response
  * schemas are compiled; then one request of each kind. Twice, as V8 optimises on the second run.
  */
-async function exerciseFastify(fastify: unknown): Promise<void> {
+async function exerciseFastify(fastify: unknown, interrupted: () => boolean): Promise<void> {
   if (typeof fastify !== 'function') return;
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 2 && !interrupted(); round++) {
     const app = (fastify as (options: object) => ThrowawayFastify)({ logger: { level: 'silent' } });
     app.decorate('warm', { round });
     app.addHook('onResponse', async () => undefined);
