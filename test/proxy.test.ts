@@ -123,11 +123,52 @@ describe.skipIf(!haproxy.available)(`fw behind a real HAProxy${haproxy.reason ? 
     expect(switched.exitCode, switched.all).toBe(0);
     expect(switched.stdout).toMatch(/green serves; blue stopped/);
     await load.waitForVersion('v-green', 10_000);
-    await sleep(1_000);
+    await sleep(500);
+    // A HAProxy reload after the switch keeps the live color: the switch saved the server states.
+    process.kill(proxy.pid, 'SIGUSR2');
+    await sleep(1_500);
+    const before = load.stats().versions['v-green'] ?? 0;
+    await sleep(500);
+    expect(load.stats().versions['v-green'] ?? 0).toBeGreaterThan(before);
     const result = await load.stop();
     console.info(`through HAProxy, a reload and a blue/green switch: ${JSON.stringify(result)}`);
     expect(result.failed, JSON.stringify(result)).toBe(0);
     expect((await whoami(url, { 'x-forwarded-for': '6.6.6.6' })).ip).toBe('127.0.0.2');
+  });
+});
+
+describe.skipIf(!nginx.available)(`blue/green through nginx${nginx.reason ? ` (skipped: ${nginx.reason})` : ''}`, () => {
+  let app: AppFixture;
+  let proxy: RunningProxy | undefined;
+  beforeEach(async () => {
+    app = await trustingApp('nginx-bg');
+  });
+  afterEach(async () => {
+    await proxy?.stop();
+    for (const color of ['blue', 'green']) await fw(['stop', app.dir, '--instance', color, '--force']);
+    await app.remove();
+    proxy = undefined;
+  });
+
+  it('switches colors with both in one upstream, no nginx reload, 0 failed requests', async () => {
+    const port = await freePort();
+    const conf = path.join(app.dir, '.fw', 'nginx-bg.conf');
+    expect((await fw(['proxy', 'nginx', app.dir, '--blue-green', '--listen', `127.0.0.1:${port}`, '--write', conf, '--check'])).exitCode).toBe(0);
+    proxy = await startNginx(conf, port, wrapNginx);
+    const switchColors = () => fw(['proxy', 'switch', app.dir, '--via', 'nginx', '--workers', '1', '--socket-mode', '666'], { timeoutMs: 120_000 });
+    expect((await switchColors()).exitCode).toBe(0);
+    const load = startLoad(`http://127.0.0.1:${port}`, { connections: 16 });
+    await load.waitForVersion('v1', 10_000);
+    await app.setVersion('v-green');
+    expect((await fw(['build', app.dir])).exitCode).toBe(0);
+    const switched = await switchColors();
+    expect(switched.exitCode, switched.all).toBe(0);
+    expect(switched.stdout).toMatch(/green serves; blue stopped/);
+    await load.waitForVersion('v-green', 10_000);
+    await sleep(500);
+    const stats = await load.stop();
+    console.info(`blue/green through nginx: ${JSON.stringify(stats)}`);
+    expect(stats.failed, JSON.stringify(stats)).toBe(0);
   });
 });
 

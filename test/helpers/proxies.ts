@@ -52,6 +52,8 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 export interface RunningProxy {
   stop(): Promise<void>;
   output(): string;
+  /** The proxy's master process (signal it to reload). */
+  pid: number;
 }
 
 function track(child: ChildProcess): { output: () => string; stop: () => Promise<void> } {
@@ -81,6 +83,7 @@ export async function startNginx(snippetFile: string, port: number, wrap: (dir: 
   await waitForPort(port, child, tracked.output);
   return {
     output: tracked.output,
+    pid: child.pid!,
     stop: async () => {
       await tracked.stop();
       await rm(dir, { recursive: true, force: true });
@@ -93,5 +96,5 @@ export async function startHaproxy(configFile: string, port: number): Promise<Ru
   const child = spawn('haproxy', ['-W', '-db', '-f', configFile], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const tracked = track(child);
   await waitForPort(port, child, tracked.output);
-  return tracked;
+  return { ...tracked, pid: child.pid! };
 }

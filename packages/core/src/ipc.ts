@@ -41,7 +41,7 @@ export type MasterMessage =
   | LoadMessage
   | { type: 'serve' }
   /** `successor`: a newer generation now serves the same sockets (a reload, not a stop). */
-  | { type: 'drain'; successor: boolean };
+  | { type: 'drain'; successor: boolean; closeIdle?: boolean };
 
 export type WorkerMessage =
   | { type: 'booted'; bootMs: number; importMs: number }

@@ -100,6 +100,11 @@ export class Supervisor {
   private readonly crashTimes: number[] = [];
   private readonly replacementTimers = new Set<NodeJS.Timeout>();
   private ticker: NodeJS.Timeout | null = null;
+  /**
+   * Set by a stop whose caller knows no client will send on an idle connection again (a proxy
+   * already routes elsewhere): workers close idle kept-alive connections at once.
+   */
+  private closeIdleOnStop = false;
   private readonly counters: SupervisorCounters = {
     restarts: { crash: 0, unresponsive: 0, 'max-requests': 0, 'max-memory': 0 },
     reloads: { ok: 0, refused: 0 },
@@ -150,9 +155,10 @@ export class Supervisor {
    * Graceful stop: every worker drains, then the promise resolves. With `force`, or when called
    * again with `force` during a graceful stop, every worker is killed at once.
    */
-  stop(options: { force?: boolean } = {}): Promise<void> {
+  stop(options: { force?: boolean; closeIdle?: boolean } = {}): Promise<void> {
     if (options.force) for (const worker of this.workers) this.kill(worker, 'stop');
     if (this.stopping) return this.stopping;
+    this.closeIdleOnStop = options.closeIdle === true;
     this.stopping = this.stopAll();
     return this.stopping;
   }
@@ -340,7 +346,7 @@ export class Supervisor {
       return;
     }
     this.emit({ type: 'worker-draining', worker: { ...worker.info(), state: 'draining' }, reason });
-    worker.drain(Date.now() + this.gracefulTimeoutMs, reason === 'reload');
+    worker.drain(Date.now() + this.gracefulTimeoutMs, reason === 'reload', reason === 'stop' && this.closeIdleOnStop);
     this.ensureTicker();
   }
 

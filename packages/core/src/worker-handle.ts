@@ -145,12 +145,12 @@ export class WorkerHandle {
   }
 
   /** Asks the worker to drain; the caller records the kill deadline. */
-  drain(deadlineAt: number, successor = false): void {
+  drain(deadlineAt: number, successor = false, closeIdle = false): void {
     if (this.state === 'exited' || this.state === 'draining') return;
     if (this.state === 'starting') this.fail(this.startError('was stopped before it was ready'));
     else this.state = 'draining';
     this.deadline = { at: deadlineAt, reason: 'drain-timeout' };
-    this.send({ type: 'drain', successor });
+    this.send({ type: 'drain', successor, ...(closeIdle ? { closeIdle } : {}) });
   }
 
   private onMessage(message: WorkerMessage): void {

@@ -47,3 +47,12 @@ export async function serverSessions(socketPath: string, backend: string, server
   }
   throw new Error(`HAProxy has no server ${backend}/${server}`);
 }
+
+/**
+ * Saves every server's state (`show servers state`) to the file the config's `server-state-file`
+ * names, atomically, so a later HAProxy reload restores what the runtime API set.
+ */
+export async function saveServerStates(socketPath: string, stateFile: string): Promise<void> {
+  const { writeAtomically } = await import('./atomic-write.js');
+  await writeAtomically(stateFile, `${await haproxyCommand(socketPath, 'show servers state')}\n`);
+}

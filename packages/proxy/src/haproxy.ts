@@ -8,6 +8,11 @@ export interface HaproxyOptions {
   gracefulTimeoutS: number;
   /** The runtime API socket (stats socket): blue/green switches go through it, no reload. */
   statsSocket: string;
+  /**
+   * Where server states are saved after every switch and read at every reload, so a reload after
+   * a switch keeps sending traffic to the live color rather than to what the file first said.
+   */
+  stateFile?: string;
   source?: string;
 }
 
@@ -30,7 +35,7 @@ global
     # The runtime API: fw's blue/green switch sets servers ready/drain/maint here, no reload.
     stats socket ${options.statsSocket} mode 600 level admin expose-fd listeners
     stats timeout 30s
-
+${options.stateFile ? `    server-state-file ${options.stateFile}\n` : ''}
 defaults
     mode http
     timeout connect 2s
@@ -46,7 +51,7 @@ defaults
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
-
+${options.stateFile ? '    load-server-state-from-file global\n' : ''}
 frontend fw_${id}
     bind ${options.listen}
     http-request set-header X-Forwarded-Proto https if { ssl_fc }

@@ -5,7 +5,7 @@ export type { HaproxyOptions } from './haproxy.js';
 export { checkHaproxy, checkNginx, wrapNginx } from './check.js';
 export type { CheckResult } from './check.js';
 export { writeAtomically } from './atomic-write.js';
-export { haproxyCommand, serverSessions, serverStates } from './haproxy-runtime.js';
+export { haproxyCommand, saveServerStates, serverSessions, serverStates } from './haproxy-runtime.js';
 export { otherColor, switchColors } from './blue-green.js';
 export type { BlueGreenOperations, Color } from './blue-green.js';
 export { parseTrust } from './trust.js';

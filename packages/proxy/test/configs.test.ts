@@ -49,6 +49,7 @@ describe.skipIf(!installed('haproxy'))('haproxy -c accepts every config fw proxy
           servers: upstreams.map((upstream, index) => ({ name: `s${index}`, upstream, disabled: index > 0 })),
           gracefulTimeoutS: 30,
           statsSocket: '/tmp/fw-haproxy-test.sock',
+          stateFile: '/tmp/fw-haproxy-test.state',
         });
         const result = await checkHaproxy(config);
         expect(result.ok, result.output).toBe(true);
@@ -66,7 +67,7 @@ describe('rendered configs', () => {
   it('nginx: keep-alive HTTP/1.1 upstream, forwarded headers, websocket upgrade, timeouts above the graceful timeout', () => {
     const config = renderNginxConfig({ name: 'my app!', listen: '8080', upstreams: upstreamSets[3]![1], gracefulTimeoutS: 30 });
     expect(config).toContain('upstream fw_my_app {');
-    expect(config).toContain('    server unix:/srv/app/.fw/blue.sock max_fails=1 fail_timeout=2s;');
+    expect(config).toContain('    server unix:/srv/app/.fw/blue.sock max_fails=0;');
     expect(config).toContain('    keepalive_timeout 4s;');
     expect(config).toContain('proxy_http_version 1.1;');
     expect(config).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
@@ -86,7 +87,10 @@ describe('rendered configs', () => {
       ],
       gracefulTimeoutS: 10,
       statsSocket: '/run/haproxy.sock',
+      stateFile: '/run/haproxy.state',
     });
+    expect(config).toContain('    server-state-file /run/haproxy.state');
+    expect(config).toContain('    load-server-state-from-file global');
     expect(config).toContain('option idle-close-on-response');
     expect(config).toContain('    master-worker');
     expect(config).toContain('stats socket /run/haproxy.sock mode 600 level admin expose-fd listeners');

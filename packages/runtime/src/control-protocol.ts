@@ -3,7 +3,7 @@ import type { RolloutOutcome, SerializedError, SupervisorStatus } from '@fw/core
 /** One JSON line each way over `<app>/.fw/control.sock`. */
 export type ControlRequest =
   | { command: 'reload' }
-  | { command: 'stop'; force?: boolean }
+  | { command: 'stop'; force?: boolean; closeIdle?: boolean }
   | { command: 'status' }
   | { command: 'upgrade' };
 

@@ -116,11 +116,11 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       binds: addresses,
     });
     let stopping = false;
-    const stop = (force: boolean) => {
+    const stop = (force: boolean, closeIdle = false) => {
       if (!stopping) log(force ? 'stopping now' : `stopping gracefully (up to ${options.gracefulTimeoutMs / 1000} s)`);
       else if (force) log('stopping now');
       stopping = true;
-      const stopped = supervisor.stop({ force });
+      const stopped = supervisor.stop({ force, closeIdle });
       // Every worker has been told to stop accepting: nothing will accept on the sockets again.
       closeSockets();
       return stopped;
@@ -141,7 +141,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
           return outcome.ok ? { ok: true, command: 'reload', outcome } : { ok: false, command: 'reload', outcome };
         }
         case 'stop':
-          void stop(request.force ?? false);
+          void stop(request.force ?? false, request.closeIdle ?? false);
           return { ok: true, command: 'stop' };
         case 'status':
           return { ok: true, command: 'status', status: status() };

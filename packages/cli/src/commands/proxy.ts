@@ -10,6 +10,7 @@ import {
   haproxyCommand,
   parseUpstream,
   rollingDeploy,
+  saveServerStates,
   serverSessions,
   renderHaproxyConfig,
   renderNginxConfig,
@@ -64,6 +65,7 @@ const nginx = defineCommand({
 const haproxyArgs = {
   ...common,
   'stats-socket': { type: 'string', description: 'HAProxy runtime API socket (default <dir>/.fw/haproxy.sock)' },
+  'state-file': { type: 'string', description: 'Where server states survive reloads (default <dir>/.fw/haproxy.state)' },
 } as const satisfies ArgsDef;
 
 const haproxy = defineCommand({
@@ -84,6 +86,7 @@ const haproxy = defineCommand({
       })),
       gracefulTimeoutS: settings.gracefulTimeoutMs / 1000,
       statsSocket: path.resolve(args['stats-socket'] ?? path.join(appPaths(settings.appDir).fw, 'haproxy.sock')),
+      stateFile: path.resolve(args['state-file'] ?? path.join(appPaths(settings.appDir).fw, 'haproxy.state')),
       source: settings.appDir,
     });
     await emit(config, args, (text) => checkHaproxy(text), 'haproxy -c');
@@ -94,6 +97,7 @@ const switchArgs = {
   ...dirArg,
   via: { type: 'string', description: 'nginx (both colors in one upstream) or haproxy (runtime API, no reload)' },
   'stats-socket': { type: 'string', description: 'HAProxy runtime API socket (default <dir>/.fw/haproxy.sock)' },
+  'state-file': { type: 'string', description: "HAProxy's server-state-file, saved after the switch (default <dir>/.fw/haproxy.state)" },
   workers: { type: 'string', description: 'Workers of the new color' },
   'socket-mode': { type: 'string', description: 'File mode of the color sockets (default 660)' },
 } as const satisfies ArgsDef;
@@ -111,6 +115,7 @@ const switchCommand = defineCommand({
     const appDir = resolveAppDir(args.dir);
     const backend = `fw_${safeName(path.basename(appDir))}`;
     const statsSocket = path.resolve(args['stats-socket'] ?? path.join(appPaths(appDir).fw, 'haproxy.sock'));
+    const stateFile = path.resolve(args['state-file'] ?? path.join(appPaths(appDir).fw, 'haproxy.state'));
     const haproxySet = async (color: Color, state: 'ready' | 'drain' | 'maint') => {
       const answer = await haproxyCommand(statsSocket, `set server ${backend}/${color} state ${state}`);
       if (answer) throw new Error(`HAProxy refused "set server ${backend}/${color} state ${state}": ${answer}`);
@@ -121,14 +126,17 @@ const switchCommand = defineCommand({
         return null;
       },
       start: (color) => startColor(appDir, color, args.workers, args['socket-mode']),
-      stop: (color) => stopInstance(appDir, color),
+      // Through HAProxy the old color is in maintenance by then: no request will come on its idle
+      // pooled connections, so its workers close them at once instead of waiting out their
+      // keep-alive timeout. Through nginx both colors share the upstream until the old one stops.
+      stop: (color) => stopInstance(appDir, color, via === 'haproxy'),
       route: async (to, from) => {
         if (via !== 'haproxy') return;
         await haproxySet(to, 'ready');
-        // In maintenance the old color gets no new request, and HAProxy drops its idle pooled
-        // connections to it, so its workers' drain does not wait out their keep-alive timeout.
-        // Requests already on it finish.
+        // In maintenance the old color gets no new request; the ones on it finish.
         if (from) await haproxySet(from, 'maint');
+        // A later HAProxy reload must keep this, not the states the config file started with.
+        await saveServerStates(statsSocket, stateFile);
       },
       retire: async () => undefined,
       log: (line) => process.stdout.write(`[fw proxy switch] ${line}\n`),
@@ -277,11 +285,11 @@ async function startColor(appDir: string, color: Color, workers: string | undefi
   throw new Error(`${color} was not serving after 120 s; see ${logFile}`);
 }
 
-async function stopInstance(appDir: string, color: Color): Promise<void> {
+async function stopInstance(appDir: string, color: Color, closeIdle: boolean): Promise<void> {
   const paths = appPaths(appDir, color);
   const pid = await runningMasterPid(paths.pidFile);
   if (pid === null) return;
-  await controlRequest(paths.controlSocket, { command: 'stop' }, 10_000);
+  await controlRequest(paths.controlSocket, { command: 'stop', closeIdle }, 10_000);
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     try {

@@ -8,6 +8,10 @@ const args = {
   ...dirArg,
   instance: { type: 'string', description: 'The named instance (fw start --instance)' },
   force: { type: 'boolean', description: 'Kill the workers at once instead of draining them' },
+  'close-idle': {
+    type: 'boolean',
+    description: 'Close idle kept-alive connections at once (only safe once a proxy no longer sends here)',
+  },
   timeout: { type: 'string', description: 'Seconds to wait for the master to exit (default 120)' },
 } as const;
 
@@ -19,7 +23,7 @@ export default defineCommand({
     const appDir = resolveAppDir(parsed.dir);
     const paths = appPaths(appDir, parsed.instance);
     const pid = await runningMasterPid(paths.pidFile);
-    await controlRequest(paths.controlSocket, { command: 'stop', force: parsed.force === true }, 10_000);
+    await controlRequest(paths.controlSocket, { command: 'stop', force: parsed.force === true, closeIdle: parsed['close-idle'] === true }, 10_000);
     const timeoutMs = Number(parsed.timeout ?? 120) * 1000;
     const deadline = Date.now() + timeoutMs;
     while (pid !== null && isAlive(pid)) {

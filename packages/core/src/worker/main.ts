@@ -180,7 +180,7 @@ function answerHealth(server: http.Server, path: string): void {
 }
 
 let drained: Promise<void> | undefined;
-function drain(successor = false): Promise<void> {
+function drain(successor = false, closeIdle = false): Promise<void> {
   drained ??= (async () => {
     phase = 'draining';
     if (forwardWhileDraining && successor) {
@@ -192,6 +192,7 @@ function drain(successor = false): Promise<void> {
     const drainedServers = Promise.all(servers.map((server) => server.drain()));
     // drain() closed the listeners synchronously: nothing new reaches this worker from here on.
     send({ type: 'stopped-accepting' });
+    if (closeIdle) for (const server of servers) server.closeIdleConnections();
     await drainedServers;
     if (app?.kind === 'fastify') await app.app.close();
     send({ type: 'drained' });
@@ -214,7 +215,7 @@ process.on('message', (message: unknown, handle: unknown) => {
       void serve();
       return;
     case 'drain':
-      void drain(message.successor);
+      void drain(message.successor, message.closeIdle === true);
       return;
     case 'load':
       if (!isSpare || loadRequested) return;
