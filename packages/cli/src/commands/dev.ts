@@ -14,7 +14,7 @@ const args = {
 export default defineCommand({
   meta: {
     name: 'dev',
-    description: 'Develop: every save is live in milliseconds, no request fails, a broken edit never takes the server down',
+    description: 'Develop: every save goes live with no failed request, and a broken edit never takes the server down',
   },
   args,
   async run({ args: parsed, rawArgs }) {
