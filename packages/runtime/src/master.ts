@@ -53,7 +53,7 @@ export interface MasterOptions {
  * process exit code once everything it started has stopped.
  */
 export async function runMaster(options: MasterOptions): Promise<number> {
-  const log = createMasterLog({ format: options.logFormat ?? 'text', ...(options.logFile ? { file: options.logFile } : {}) });
+  const log = await createMasterLog({ format: options.logFormat ?? 'text', ...(options.logFile ? { file: options.logFile } : {}) });
   const paths = appPaths(options.appDir, options.instance);
   const startedAt = Date.now();
   // Started by `fw upgrade`: the old master hands over its sockets and its pid file.

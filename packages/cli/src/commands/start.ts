@@ -83,6 +83,9 @@ export default defineCommand({
       const result = await buildApp(settings.appDir, settings.entry);
       process.stdout.write(`[fw] no build yet: built ${settings.entry} (build ${result.build.id}) in ${result.ms} ms\n`);
     }
+    // Reading fw.config.ts or building started esbuild's service process; the master needs
+    // neither for the rest of its life (a process and several MB less).
+    (await import('esbuild')).stop();
     process.exitCode = await runMaster({
       appDir: settings.appDir,
       binds,

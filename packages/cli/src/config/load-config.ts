@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import { UsageError } from '../usage-error.js';
 import type { FwConfig } from './define-config.js';
 
 /** Looked for in this order; the first that exists is the app's config. */
 export const CONFIG_FILES = ['fw.config.ts', 'fw.config.mts', 'fw.config.js', 'fw.config.mjs'] as const;
 
-const configSchema = z.strictObject({
+/** Built on first use: zod is only loaded when the app has a config file. */
+const configSchema = (z: typeof Zod) => z.strictObject({
   entry: z.string().optional(),
   port: z.unknown().optional(),
   host: z.unknown().optional(),
@@ -47,12 +48,14 @@ export async function loadConfig(appDir: string): Promise<LoadedConfig> {
     throw new UsageError(`${name} could not be loaded: ${describeLoadError(error, name)}; fix the file or remove it`);
   }
   const exported = loaded.mod.default ?? loaded.mod;
-  const parsed = configSchema.safeParse(exported);
+  const { z } = await import('zod');
+  const schema = configSchema(z);
+  const parsed = schema.safeParse(exported);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {
       throw new UsageError(
-        `unknown setting "${issue.keys[0]}" in ${name}: known settings are ${Object.keys(configSchema.shape).join(', ')}`,
+        `unknown setting "${issue.keys[0]}" in ${name}: known settings are ${Object.keys(schema.shape).join(', ')}`,
       );
     }
     const where = issue?.path.length ? `"${issue.path.join('.')}" in ${name}` : name;
