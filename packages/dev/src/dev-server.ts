@@ -115,6 +115,9 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       request({ ...trigger, at: trigger.at });
       return;
     }
+    // The environment is read here, after the saved files settled, not when the change was seen:
+    // a .env seen mid-write would give the new worker half of it.
+    dotenv = await readEnvFiles(options.appDir);
     // A build that fails, or boots badly, may still have read a file mid-write: look once more a
     // moment later, and try again if the saved files changed since.
     const recheckIfFailed = () =>
@@ -178,7 +181,6 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       debug('  dependencies changed: retiring the warm spare');
       spawner.retireSpare();
     }
-    if (kinds.has('env')) dotenv = await readEnvFiles(options.appDir);
     if (kinds.has('config') && options.reloadSettings) {
       try {
         const next = await options.reloadSettings();
