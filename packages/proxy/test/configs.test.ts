@@ -48,8 +48,8 @@ describe.skipIf(!installed('haproxy'))('haproxy -c accepts every config fw proxy
           listen,
           servers: upstreams.map((upstream, index) => ({ name: `s${index}`, upstream, disabled: index > 0 })),
           gracefulTimeoutS: 30,
-          statsSocket: '/tmp/fw-haproxy-test.sock',
-          stateFile: '/tmp/fw-haproxy-test.state',
+          statsSocket: '/run/fw-test/haproxy.sock',
+          stateFile: '/run/fw-test/haproxy.state',
         });
         const result = await checkHaproxy(config);
         expect(result.ok, result.output).toBe(true);
