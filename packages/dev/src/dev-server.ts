@@ -31,6 +31,8 @@ export interface DevOptions extends DevSettings {
 
 /** A drained old worker may keep an idle kept-alive connection this long in development. */
 const DEV_GRACEFUL_TIMEOUT_MS = 5_000;
+/** How long a save that left a file empty waits for the editor's write before building anyway. */
+const EMPTY_FILE_WAIT_MS = 1_000;
 
 interface Trigger {
   reason: string;
@@ -40,8 +42,6 @@ interface Trigger {
   at: number;
   /** Roll out even if the bundle did not change (the environment or dependencies did). */
   force: boolean;
-  /** Set once this save was held back because a file was empty. */
-  waitedForEmpty?: boolean;
 }
 
 /**
@@ -98,16 +98,21 @@ export async function runDevServer(options: DevOptions): Promise<number> {
 
   const cycle = async (trigger: Trigger): Promise<void> => {
     const buildStartedAt = performance.now();
-    const before = await fileStamps(options.appDir, trigger.files);
-    if (/:0:/.test(before) && !trigger.waitedForEmpty) {
-      // An empty saved file is most likely an editor halfway through writing it: give the write a
-      // moment rather than serve (and report) a broken half-save.
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      request({ ...trigger, waitedForEmpty: true });
-      return;
+    let before = await fileStamps(options.appDir, trigger.files);
+    if (hasEmptyFile(before)) {
+      // An empty saved file is most likely an editor that truncated it and has not written it yet
+      // (on a busy machine that gap can last hundreds of ms): wait for the write, bounded, rather
+      // than build, boot and report a broken half-save. A file left empty on purpose builds after
+      // the bound.
+      const deadline = performance.now() + EMPTY_FILE_WAIT_MS;
+      while (hasEmptyFile(before) && !pending && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        before = await fileStamps(options.appDir, trigger.files);
+      }
+      if (pending) return supersede(trigger); // a newer save arrived: one cycle builds both
     }
     const build: BuildOutcome = await builder.rebuild();
-    if (pending) return; // a newer save arrived while building: only the build after it goes live
+    if (pending) return supersede(trigger); // a newer save arrived while building: only the build after it goes live
     // An editor's save can be seen while the file is still being written (even empty), and the
     // watcher may not report the end of that write. If a saved file changed while esbuild read
     // it, this build is not the one to serve: build again.
@@ -161,8 +166,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
   let pending: Trigger | undefined;
   let running: Promise<void> | undefined;
   const request = (trigger: Trigger) => {
-    if (pending) pending = { reason: pending.reason, files: [...new Set([...pending.files, ...trigger.files])], at: pending.at, force: pending.force || trigger.force };
-    else pending = trigger;
+    pending = pending ? merge(pending, trigger) : trigger;
     running ??= (async () => {
       while (pending) {
         const next = pending;
@@ -171,6 +175,11 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       }
       running = undefined;
     })();
+  };
+
+  /** Folds a cycle given up for a newer save into that save's cycle, so no file or force is lost. */
+  const supersede = (trigger: Trigger) => {
+    if (pending) pending = merge(trigger, pending);
   };
 
   const onChanges = async (changes: Change[]) => {
@@ -254,6 +263,20 @@ async function fileStamps(appDir: string, files: readonly string[]): Promise<str
     ),
   );
   return stamps.join('|');
+}
+
+/** One trigger for two: every file, the earlier start, forced if either was. */
+function merge(first: Trigger, second: Trigger): Trigger {
+  return {
+    reason: first.reason,
+    files: [...new Set([...first.files, ...second.files])],
+    at: Math.min(first.at, second.at),
+    force: first.force || second.force,
+  };
+}
+
+function hasEmptyFile(stamps: string): boolean {
+  return /:0:/.test(stamps);
 }
 
 function describeChanges(changes: Change[]): string {
