@@ -5,7 +5,7 @@ export { appPaths, BUILD_ENTRY_FILE } from './app-paths.js';
 export { latestBuild, hasBuild, publishBuild, NoBuildError } from './build-store.js';
 export { controlRequest, ControlUnavailableError } from './control-client.js';
 export type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
-export { runningMasterPid, AlreadyRunningError } from './pid-file.js';
+export { runningMasterPid, AlreadyRunningError, isAlive } from './pid-file.js';
 export { BindError, bindAll, parseBind } from './sockets.js';
 export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
 export { describeEvent } from './lifecycle-log.js';

@@ -33,7 +33,8 @@ export async function releasePidFile(pidFile: string): Promise<void> {
   if (text !== null && Number.parseInt(text.trim(), 10) === process.pid) await rm(pidFile, { force: true });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (one owned by another user counts). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,12 +1,8 @@
 import { defineCommand } from 'citty';
-import { appPaths, controlRequest } from '@fw/runtime';
-import { resolveAppDir } from '../app-context.js';
-import { dirArg, rejectUnknownFlags } from '../args.js';
+import { rejectUnknownFlags } from '../args.js';
+import { askMaster, masterArgs } from '../master-request.js';
 
-const args = {
-  ...dirArg,
-  instance: { type: 'string', description: 'The named instance (fw start --instance)' },
-} as const;
+const args = masterArgs;
 
 /** Long enough for any boot timeout; the master answers as soon as the rollout is decided. */
 const RELOAD_ANSWER_TIMEOUT_MS = 15 * 60_000;
@@ -19,12 +15,7 @@ export default defineCommand({
   args,
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('reload', rawArgs, args);
-    const appDir = resolveAppDir(parsed.dir);
-    const response = await controlRequest(appPaths(appDir, parsed.instance).controlSocket, { command: 'reload' }, RELOAD_ANSWER_TIMEOUT_MS);
-    if (response.command !== 'reload') {
-      throw new Error(response.ok ? 'unexpected answer from the master' : response.error?.message);
-    }
-    const { outcome } = response;
+    const { outcome } = await askMaster(parsed, { command: 'reload' }, RELOAD_ANSWER_TIMEOUT_MS);
     if (outcome.ok) {
       process.stdout.write(`reloaded: generation ${outcome.generation} serving build ${outcome.build.id} (ready in ${outcome.ms} ms)\n`);
       return;

@@ -1,11 +1,10 @@
 import { defineCommand } from 'citty';
-import { appPaths, controlRequest, type MasterStatus } from '@fw/runtime';
-import { resolveAppDir } from '../app-context.js';
-import { dirArg, rejectUnknownFlags } from '../args.js';
+import type { MasterStatus } from '@fw/runtime';
+import { rejectUnknownFlags } from '../args.js';
+import { askMaster, masterArgs } from '../master-request.js';
 
 const args = {
-  ...dirArg,
-  instance: { type: 'string', description: 'The named instance (fw start --instance)' },
+  ...masterArgs,
   json: { type: 'boolean', description: 'Print the status as JSON (with a workers array)' },
 } as const;
 
@@ -14,12 +13,7 @@ export default defineCommand({
   args,
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('status', rawArgs, args);
-    const appDir = resolveAppDir(parsed.dir);
-    const response = await controlRequest(appPaths(appDir, parsed.instance).controlSocket, { command: 'status' }, 10_000);
-    if (response.command !== 'status' || !response.ok) {
-      throw new Error(response.ok ? 'unexpected answer from the master' : 'error' in response ? response.error?.message : 'the master refused');
-    }
-    const { status } = response;
+    const { status } = await askMaster(parsed, { command: 'status' }, 10_000);
     process.stdout.write(parsed.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
   },
 });

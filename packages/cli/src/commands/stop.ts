@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCommand } from 'citty';
-import { appPaths, controlRequest, runningMasterPid } from '@fw/runtime';
-import { resolveAppDir } from '../app-context.js';
-import { dirArg, rejectUnknownFlags } from '../args.js';
+import { isAlive, runningMasterPid } from '@fw/runtime';
+import { rejectUnknownFlags } from '../args.js';
+import { askMaster, masterArgs, masterPaths } from '../master-request.js';
 
 const args = {
-  ...dirArg,
-  instance: { type: 'string', description: 'The named instance (fw start --instance)' },
+  ...masterArgs,
   force: { type: 'boolean', description: 'Kill the workers at once instead of draining them' },
   'close-idle': {
     type: 'boolean',
@@ -20,10 +19,8 @@ export default defineCommand({
   args,
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('stop', rawArgs, args);
-    const appDir = resolveAppDir(parsed.dir);
-    const paths = appPaths(appDir, parsed.instance);
-    const pid = await runningMasterPid(paths.pidFile);
-    await controlRequest(paths.controlSocket, { command: 'stop', force: parsed.force === true, closeIdle: parsed['close-idle'] === true }, 10_000);
+    const pid = await runningMasterPid(masterPaths(parsed).pidFile);
+    await askMaster(parsed, { command: 'stop', force: parsed.force === true, closeIdle: parsed['close-idle'] === true }, 10_000);
     const timeoutMs = Number(parsed.timeout ?? 120) * 1000;
     const deadline = Date.now() + timeoutMs;
     while (pid !== null && isAlive(pid)) {
@@ -37,12 +34,3 @@ export default defineCommand({
     process.stdout.write(`stopped${pid === null ? '' : ` (master pid ${pid})`}\n`);
   },
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

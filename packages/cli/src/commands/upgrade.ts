@@ -1,12 +1,11 @@
 import { defineCommand } from 'citty';
-import { appPaths, controlRequest } from '@fw/runtime';
-import { resolveAppDir } from '../app-context.js';
-import { dirArg, rejectUnknownFlags } from '../args.js';
+import { rejectUnknownFlags } from '../args.js';
+import { askMaster, masterArgs } from '../master-request.js';
 
-const args = {
-  ...dirArg,
-  instance: { type: 'string', description: 'The named instance (fw start --instance)' },
-} as const;
+const args = masterArgs;
+
+/** Long enough for the new master to build, boot and take over; it answers as soon as that is decided. */
+const UPGRADE_ANSWER_TIMEOUT_MS = 15 * 60_000;
 
 export default defineCommand({
   meta: {
@@ -16,14 +15,13 @@ export default defineCommand({
   args,
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('upgrade', rawArgs, args);
-    const appDir = resolveAppDir(parsed.dir);
-    const response = await controlRequest(appPaths(appDir, parsed.instance).controlSocket, { command: 'upgrade' }, 15 * 60_000);
-    if (response.command === 'upgrade' && response.ok) {
+    const response = await askMaster(parsed, { command: 'upgrade' }, UPGRADE_ANSWER_TIMEOUT_MS);
+    if (response.ok) {
       process.stdout.write(`upgraded: the new master (pid ${response.pid}) serves; the old one drains and exits\n`);
       return;
     }
-    const error = 'error' in response ? response.error : undefined;
-    process.stderr.write(`upgrade refused, the running master keeps serving: ${error?.message ?? 'unexpected answer'}\n`);
+    const { error } = response;
+    process.stderr.write(`upgrade refused, the running master keeps serving: ${error?.message ?? 'no reason given'}\n`);
     if (error?.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 1;
   },
