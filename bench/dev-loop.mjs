@@ -27,22 +27,30 @@
 // Needs a build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build
 // Prints a markdown table; writes raw per-save figures and a `summary` to the JSON file.
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
+import {
+  cleanup,
+  freePort,
+  fwBin,
+  installCleanupHandlers,
+  makeTempDir,
+  removeTempDir,
+  repoRoot,
+  sleep,
+  startGroup,
+  stopGroup,
+  waitForLine,
+  watchdog,
+} from './lib/procs.mjs';
+import { quantile, round } from './lib/stats.mjs';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const exampleDir = path.join(repoRoot, 'apps', 'example');
-const scratchRoot = path.join(repoRoot, 'test', '.tmp');
-const fwBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'fw.js');
 const esbuildBin = path.join(repoRoot, 'node_modules', '.bin', 'esbuild');
 const READY_LINE = /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)/;
 const VERSION_LINE = /export const VERSION = '[^']*';/;
@@ -90,151 +98,11 @@ function usage(message) {
   process.exit(2);
 }
 
-// ─────────────────────────────────────── processes, temp dirs, cleanup ──
-
-/** Every process group this script started (pid = pgid, spawned detached) and every temp copy. */
-const groups = new Map();
-const tempDirs = new Set();
-
-function groupAlive(pgid) {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return error.code === 'EPERM';
-  }
-}
-
-function killGroup(pgid) {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/** Kills the groups (SIGKILL), waits (bounded) until none is left, then removes the copies. */
-async function stopGroups(pgids) {
-  for (const pgid of pgids) killGroup(pgid);
-  const deadline = performance.now() + 5_000;
-  while (pgids.some(groupAlive) && performance.now() < deadline) await sleep(20);
-  const left = pgids.filter(groupAlive);
-  for (const pgid of pgids) if (!left.includes(pgid)) groups.delete(pgid);
-  if (left.length > 0) throw new Error(`process groups still alive after SIGKILL: ${left.join(', ')}`);
-}
-
-async function cleanup() {
-  let problem;
-  try {
-    await stopGroups([...groups.keys()]);
-  } catch (error) {
-    problem = error;
-  }
-  for (const dir of tempDirs) {
-    await rm(dir, { recursive: true, force: true }).catch((error) => {
-      problem ??= error;
-    });
-    tempDirs.delete(dir);
-  }
-  if (problem) throw problem;
-}
-
-// Last resort when the script dies some other way: synchronous, so it also runs on process.exit().
-process.on('exit', () => {
-  for (const pgid of groups.keys()) killGroup(pgid);
-});
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    process.stderr.write(`dev-loop: ${signal}, cleaning up\n`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-
-/**
- * Starts a command as the leader of its own process group; its output is split into lines, each
- * stamped with performance.now() on arrival.
- */
-function startGroup(name, command, args, { cwd, env, keepStdinOpen = false }) {
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
-    detached: true,
-    stdio: [keepStdinOpen ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-  });
-  const proc = { name, child, pid: child.pid, lines: [], exited: false, exitInfo: undefined, waiters: new Set() };
-  if (proc.pid === undefined) throw new Error(`${name}: could not spawn ${command}`);
-  groups.set(proc.pid, proc);
-  const notify = () => {
-    for (const check of proc.waiters) check();
-  };
-  for (const stream of ['stdout', 'stderr']) {
-    let partial = '';
-    child[stream].setEncoding('utf8');
-    child[stream].on('data', (chunk) => {
-      const at = performance.now();
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop();
-      for (const text of parts) proc.lines.push({ at, stream, text: text.replace(/\r$/, '') });
-      notify();
-    });
-  }
-  child.on('error', (error) => {
-    proc.exited = true;
-    proc.exitInfo = String(error);
-    notify();
-  });
-  child.on('exit', (code, signal) => {
-    proc.exited = true;
-    proc.exitInfo = signal ? `signal ${signal}` : `code ${code}`;
-    notify();
-  });
-  return proc;
-}
-
-function tail(proc, count = 30) {
-  return proc.lines.slice(-count).map((line) => `  ${proc.name}| ${line.text}`).join('\n');
-}
-
-/** The first line from index `from` on matching `pattern`; rejects on timeout or if the process exits. */
-function waitForLine(proc, pattern, timeoutMs, from = 0) {
-  return new Promise((resolve, reject) => {
-    let next = from;
-    const check = () => {
-      for (; next < proc.lines.length; next++) {
-        const match = proc.lines[next].text.match(pattern);
-        if (match) return finish(() => resolve({ match, line: proc.lines[next], index: next }));
-      }
-      if (proc.exited) finish(() => reject(new Error(`${proc.name} exited (${proc.exitInfo}) before printing ${pattern}:\n${tail(proc)}`)));
-    };
-    const timer = setTimeout(() => finish(() => reject(new Error(`${proc.name}: no ${pattern} within ${timeoutMs} ms:\n${tail(proc)}`))), timeoutMs);
-    const finish = (settle) => {
-      clearTimeout(timer);
-      proc.waiters.delete(check);
-      settle();
-    };
-    proc.waiters.add(check);
-    check();
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // ─────────────────────────────────────────────────────────── the app ──
 
 /** A private copy of apps/example; `setVersion` is the save of an edit-build-reload cycle. */
 async function copyExample(tag) {
-  const dir = path.join(scratchRoot, `bench-dev-${randomBytes(4).toString('hex')}-${tag}`);
-  await mkdir(scratchRoot, { recursive: true });
-  tempDirs.add(dir);
+  const dir = await makeTempDir(`dev-${tag}`);
   await cp(exampleDir, dir, {
     recursive: true,
     filter: (source) => !/[/\\](node_modules|\.fw|test|\.turbo)$/.test(source),
@@ -363,7 +231,7 @@ async function startBaseline(app) {
     { cwd: app.dir, keepStdinOpen: true },
   );
   await waitForLine(esbuild, /build finished/, START_TIMEOUT_MS);
-  if (!existsSync(path.join(app.dir, '.out', 'app.mjs'))) throw new Error(`esbuild said "build finished" but wrote no .out/app.mjs:\n${tail(esbuild)}`);
+  if (!existsSync(path.join(app.dir, '.out', 'app.mjs'))) throw new Error(`esbuild said "build finished" but wrote no .out/app.mjs:\n${esbuild.tail()}`);
   const bundledMs = performance.now() - t0;
 
   await writeFile(
@@ -489,9 +357,8 @@ async function measure(tool, runId) {
     await poller.stop();
     result.connectionsOpened = poller.connectionsOpened();
     // Kill the tool before the next one runs; the copy goes too.
-    await stopGroups(started.procs.map((p) => p.pid));
-    await rm(app.dir, { recursive: true, force: true });
-    tempDirs.delete(app.dir);
+    for (const proc of started.procs) await stopGroup(proc, { signal: null });
+    await removeTempDir(app.dir);
     result.stoppedAt = stoppedAt;
     result.log = poller.log;
     result.lines = started.procs.map((p) => ({ name: p.name, lines: p.lines }));
@@ -627,23 +494,8 @@ function analyse(result) {
 
 // ─────────────────────────────────────────────────────────── numbers ──
 
-function quantile(values, q) {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q; // linear between closest ranks
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 function mean(values) {
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-function round(x, digits = 1) {
-  if (x === null || x === undefined || !Number.isFinite(x)) return null;
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 function countFailures(entries) {
@@ -779,15 +631,8 @@ async function main() {
 }
 
 // The whole run is bounded too: whatever hangs, the processes are killed and the copies removed.
-const watchdog = setTimeout(
-  () => {
-    process.stderr.write('dev-loop: the run took too long; cleaning up\n');
-    cleanup().finally(() => process.exit(1));
-  },
-  (options.quick ? 120 : 300) * 1000,
-);
-watchdog.unref();
-
+installCleanupHandlers('dev-loop');
+const disarm = watchdog('dev-loop', (options.quick ? 120 : 300) * 1000);
 let exitCode = 0;
 try {
   await main();
@@ -795,12 +640,11 @@ try {
   process.stderr.write(`dev-loop: ${error?.stack ?? error}\n`);
   exitCode = 1;
 } finally {
-  try {
-    await cleanup();
-  } catch (error) {
-    process.stderr.write(`dev-loop: cleanup: ${error?.stack ?? error}\n`);
+  const left = await cleanup();
+  if (left.length) {
+    process.stderr.write(`dev-loop: process groups left: ${left.join(', ')}\n`);
     exitCode = 1;
   }
-  clearTimeout(watchdog);
+  disarm();
 }
 process.exit(exitCode);

@@ -13,12 +13,12 @@
 //        with --quick; prints a markdown table). Needs a build of fw.
 
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { startCluster, startSingle } from './lib/baselines.mjs';
 import { prepareFwApp, startFw } from './lib/fw-process.mjs';
 import { cannon, firstResponse } from './lib/load.mjs';
-import { cleanup, isInterrupted, freePort, installCleanupHandlers, log, rssOf, sleep, watchdog } from './lib/procs.mjs';
-import { machine, parseCommonArgs, writeResult } from './lib/results.mjs';
+import { freePort, log, rssOf, sleep } from './lib/procs.mjs';
+import { machine } from './lib/results.mjs';
+import { isMainModule, runBenchScript } from './lib/script.mjs';
 import { mb, median, ratio, rotate, round } from './lib/stats.mjs';
 
 const NAME = 'memory';
@@ -170,35 +170,4 @@ export function memoryTable(result) {
   return lines.join('\n');
 }
 
-async function main() {
-  installCleanupHandlers(NAME);
-  let exitCode = 0;
-  let options;
-  try {
-    options = parseCommonArgs(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${NAME}: ${error.message}\nusage: node bench/memory.mjs [--quick]\n`);
-    process.exit(2);
-  }
-  const disarm = watchdog(NAME, (options.quick ? 90 : 600) * 1000);
-  try {
-    const result = await runMemory(options);
-    if (isInterrupted()) await new Promise(() => undefined); // the signal handler exits
-    const file = await writeResult(NAME, options.quick, result);
-    process.stdout.write(`\n${memoryTable(result)}\n\n`);
-    say(`wrote ${file}`);
-  } catch (error) {
-    process.stderr.write(`${NAME}: ${error?.stack ?? error}\n`);
-    exitCode = 1;
-  } finally {
-    const left = await cleanup();
-    if (left.length) {
-      process.stderr.write(`${NAME}: process groups left: ${left.join(', ')}\n`);
-      exitCode = 1;
-    }
-    disarm();
-  }
-  process.exit(exitCode);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (isMainModule(import.meta.url)) await runBenchScript({ name: NAME, run: runMemory, table: memoryTable });
