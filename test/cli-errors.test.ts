@@ -29,6 +29,7 @@ describe('fw: bad input is refused with one clear line, exit code 2, nothing sta
     expectRefused(await fw(['start', app.dir, '--port', 'abc']), /^fw: invalid --port "abc": expected a whole number from 0 to 65535/);
     expectRefused(await fw(['start', app.dir, '--workers', '0']), /invalid --workers "0": expected a whole number from 1/);
     expectRefused(await fw(['start', app.dir, '--graceful-timeout', '-5']), /invalid --graceful-timeout "-5": expected seconds above 0/);
+    expectRefused(await fw(['dev', app.dir, '--spares', 'many']), /invalid --spares "many": expected a whole number from 0 to 4/);
   });
 
   it('names an unknown flag and where to look', async () => {

@@ -23,6 +23,8 @@ export interface DevOptions extends DevSettings {
   debug?: boolean;
   /** Run `tsc --noEmit --watch` beside the server; its errors never block a reload. */
   typecheck?: boolean;
+  /** Warm spare workers to keep (default 2; 0 starts every worker cold). */
+  spares?: number;
   /** Reads the settings again when fw.config.ts changes. */
   reloadSettings?: () => Promise<DevSettings>;
   /** Where lines go; standard output by default. */
@@ -31,6 +33,7 @@ export interface DevOptions extends DevSettings {
 
 /** A drained old worker may keep an idle kept-alive connection this long in development. */
 const DEV_GRACEFUL_TIMEOUT_MS = 5_000;
+const DEFAULT_SPARES = 2;
 /** How long a save that left a file empty waits for the editor's write before building anyway. */
 const EMPTY_FILE_WAIT_MS = 1_000;
 
@@ -64,6 +67,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     cwd: options.appDir,
     env: { NODE_ENV: process.env.NODE_ENV ?? 'development', FW_GRACEFUL_TIMEOUT_MS: String(DEV_GRACEFUL_TIMEOUT_MS), FW_FORWARD_WHILE_DRAINING: '1' },
     dotenv: () => dotenv,
+    spares: options.spares ?? DEFAULT_SPARES,
   });
   let nextBuild: BuildRef | undefined;
   const supervisor = new Supervisor({
@@ -187,7 +191,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     const reason = describeChanges(changes);
     const kinds = new Set(changes.map((change) => change.kind));
     if (kinds.has('dependencies')) {
-      debug('  dependencies changed: retiring the warm spare');
+      debug('  dependencies changed: retiring the warm spares');
       spawner.retireSpare();
     }
     if (kinds.has('config') && options.reloadSettings) {

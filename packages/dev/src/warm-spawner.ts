@@ -3,17 +3,24 @@ import { forkWorker, type ForkedWorker, type ForkSpawnerOptions, type Spawner, t
 export interface WarmSpawnerOptions extends ForkSpawnerOptions {
   /** The `.env` values, read when a worker is handed its build (a spare was started before). */
   dotenv: () => Record<string, string>;
+  /**
+   * How many spares to keep warming. One is enough for saves seconds apart; a second covers
+   * saves that come faster than a node process warms up (about 0.3–1 s). 0 starts every worker cold.
+   */
+  spares: number;
 }
 
 /**
  * fw dev's spawner. A fresh Node process needs a few hundred milliseconds to load Fastify and
  * the app; a spare started ahead of time has loaded and exercised the app's dependencies already
  * and only imports the new bundle (Rails' Spring, Puma's fork_worker, in Node's terms). After a
- * rollout, `replenish()` warms the next spare in the background. A change to the dependencies
- * retires the spare, so no stale module is ever served.
+ * rollout, `replenish()` warms the next spare in the background; two are kept by default, so a
+ * quick next save finds one warm. A change to the dependencies retires the spares, so no stale
+ * module is ever served.
  */
 export class WarmSpawner implements Spawner {
-  private spare: ForkedWorker | undefined;
+  /** Warming or warm spares, oldest (most likely warm) first. */
+  private spares: ForkedWorker[] = [];
   private warmModules: string[] = [];
   /** How the last worker was started, for --debug. */
   lastStart: 'spare' | 'cold' = 'cold';
@@ -26,9 +33,9 @@ export class WarmSpawner implements Spawner {
       FW_GENERATION: String(request.generation),
       FW_BUILD_ID: request.build.id,
     };
-    const spare = this.spare;
-    this.spare = undefined;
-    if (spare && !spare.exited) {
+    this.spares = this.spares.filter((spare) => !spare.exited);
+    const spare = this.spares.shift();
+    if (spare) {
       this.lastStart = 'spare';
       spare.send({
         type: 'load',
@@ -43,16 +50,18 @@ export class WarmSpawner implements Spawner {
     return forkWorker(this.options, { ...this.options.dotenv(), ...identity, FW_BUILD_ENTRY: request.build.entry });
   }
 
-  /** Starts the next spare if there is none, loading these packages ahead of time. */
+  /** Starts spares until there are `spares` of them, loading these packages ahead of time. */
   replenish(warmModules: string[] = this.warmModules): void {
     this.warmModules = warmModules;
-    if (this.spare && !this.spare.exited) return;
-    this.spare = forkWorker(this.options, { FW_SPARE: '1', FW_WARM_MODULES: JSON.stringify(warmModules) });
+    this.spares = this.spares.filter((spare) => !spare.exited);
+    while (this.spares.length < this.options.spares) {
+      this.spares.push(forkWorker(this.options, { FW_SPARE: '1', FW_WARM_MODULES: JSON.stringify(warmModules) }));
+    }
   }
 
-  /** Drops the spare (its modules may be stale); the next one is started by `replenish`. */
+  /** Drops the spares (their modules may be stale); the next ones are started by `replenish`. */
   retireSpare(): void {
-    this.spare?.kill('SIGKILL');
-    this.spare = undefined;
+    for (const spare of this.spares) spare.kill('SIGKILL');
+    this.spares = [];
   }
 }

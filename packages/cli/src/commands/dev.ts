@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags } from '../args.js';
+import { UsageError } from '../usage-error.js';
 
 const args = {
   ...dirArg,
@@ -9,6 +10,7 @@ const args = {
   entry: { type: 'string', description: 'The app entry (default src/app.ts)' },
   debug: { type: 'boolean', description: 'Print where the milliseconds of every reload go' },
   typecheck: { type: 'boolean', description: 'Run tsc --noEmit --watch beside the server (never blocks a reload)' },
+  spares: { type: 'string', description: 'Warm spare workers kept ready for the next save (default 2; 0 for none, less memory)' },
 } as const;
 
 export default defineCommand({
@@ -20,6 +22,7 @@ export default defineCommand({
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('dev', rawArgs, args);
     const flags = { port: parsed.port, host: parsed.host, entry: parsed.entry };
+    const spares = parseSpares(parsed.spares);
     const settings = await appSettings(parsed.dir, flags);
     const { runDevServer } = await import('@fw/dev');
     process.exitCode = await runDevServer({
@@ -29,6 +32,7 @@ export default defineCommand({
       port: settings.port,
       debug: parsed.debug === true,
       typecheck: parsed.typecheck === true,
+      ...(spares === undefined ? {} : { spares }),
       reloadSettings: async () => {
         const next = await appSettings(parsed.dir, flags);
         return { entry: next.entry, host: next.host, port: next.port };
@@ -36,3 +40,9 @@ export default defineCommand({
     });
   },
 });
+
+function parseSpares(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-4]$/.test(value.trim())) throw new UsageError(`invalid --spares "${value}": expected a whole number from 0 to 4, e.g. 2`);
+  return Number(value);
+}
