@@ -18,12 +18,13 @@
 // timeout). Per save: failed requests, the longest gap without a successful answer (outage), old
 // versions answering after the new one did, and for fw dev the `--debug` breakdown of its reload.
 //
-// Usage: node bench/dev-loop.mjs [--quick] [--saves N] [--gap MS] [--baseline-first] [--out FILE]
+// Usage: node bench/dev-loop.mjs [--quick] [--saves N] [--gap MS] [--baseline-first] [--out FILE] [--spares N]
 //   --quick            8 saves instead of 20 (writes bench/results/dev-loop.quick.tmp unless --out)
 //   --saves N          number of saves per tool (default 20)
 //   --gap MS           pause after each new version is served, before the next save (default 300)
 //   --baseline-first   measure the baseline before fw dev (the order is recorded in the JSON)
 //   --out FILE         where the JSON goes (default bench/results/dev-loop.json)
+//   --spares N         pass --spares N to fw dev (warm spare workers; fw dev's default is 2)
 // Needs a build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build
 // Prints a markdown table; writes raw per-save figures and a `summary` to the JSON file.
 
@@ -67,7 +68,7 @@ const MAX_TIMEOUTS_IN_A_ROW = 3;
 const options = parseArgs(process.argv.slice(2));
 
 function parseArgs(argv) {
-  const parsed = { quick: false, saves: undefined, gapMs: 300, baselineFirst: false, out: undefined };
+  const parsed = { quick: false, saves: undefined, gapMs: 300, baselineFirst: false, out: undefined, spares: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -80,6 +81,7 @@ function parseArgs(argv) {
     else if (arg === '--saves') parsed.saves = positiveInt(arg, value());
     else if (arg === '--gap') parsed.gapMs = positiveInt(arg, value(), true);
     else if (arg === '--out') parsed.out = path.resolve(value());
+    else if (arg === '--spares') parsed.spares = positiveInt(arg, value(), true);
     else usage(`unknown argument ${arg}`);
   }
   parsed.saves ??= parsed.quick ? 8 : 20;
@@ -94,7 +96,7 @@ function positiveInt(flag, text, zeroOk = false) {
 }
 
 function usage(message) {
-  process.stderr.write(`dev-loop: ${message}\nusage: node bench/dev-loop.mjs [--quick] [--saves N] [--gap MS] [--baseline-first] [--out FILE]\n`);
+  process.stderr.write(`dev-loop: ${message}\nusage: node bench/dev-loop.mjs [--quick] [--saves N] [--gap MS] [--baseline-first] [--out FILE] [--spares N]\n`);
   process.exit(2);
 }
 
@@ -206,7 +208,7 @@ function startPoller(origin) {
 /** `fw dev` on port 0 with --debug; resolves once its "fw dev http://…" line is out. */
 async function startFwDev(app) {
   const t0 = performance.now();
-  const proc = startGroup('fw dev', process.execPath, [fwBin, 'dev', app.dir, '--port', '0', '--debug'], {
+  const proc = startGroup('fw dev', process.execPath, [fwBin, 'dev', app.dir, '--port', '0', '--debug', ...(options.spares === undefined ? [] : ['--spares', String(options.spares)])], {
     cwd: repoRoot,
     env: { LOG_LEVEL: 'warn' },
   });
@@ -599,7 +601,7 @@ async function main() {
       platform: `${os.platform()} ${os.release()}`,
       loadavgAtEnd: os.loadavg().map((x) => round(x, 2)),
     },
-    options: { saves: options.saves, gapMs: options.gapMs, quick: options.quick, order, pollPauseMs: POLL_PAUSE_MS, saveTimeoutMs: SAVE_TIMEOUT_MS, settleMs: SETTLE_MS },
+    options: { saves: options.saves, gapMs: options.gapMs, spares: options.spares ?? 'default', quick: options.quick, order, pollPauseMs: POLL_PAUSE_MS, saveTimeoutMs: SAVE_TIMEOUT_MS, settleMs: SETTLE_MS },
     summary: {
       devSaveToServeMedianMs: dev.saveToServeMedianMs,
       devSaveToServeP90Ms: dev.saveToServeP90Ms,
