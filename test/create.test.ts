@@ -175,7 +175,7 @@ describe.each([
 
   it('starts with fw start and answers', async () => {
     expect(installed, 'the app was not installed').toBe(true);
-    const server = await startScript(appDir, 'start', ['--port', '0', '--workers', '1'], /serving http:\/\/[^\s]+:(\d+)/, { env: quiet });
+    const server = await startScript(appDir, 'start', ['--port', '0', '--workers', '1'], /serving http:\/\/[^\s]+:(\d+)\s/, { env: quiet });
     try {
       expect(await getJson(`${server.url}/`)).toEqual({ status: 200, body: { hello: 'world' } });
       expect((await getJson(`${server.url}/health`)).body).toMatchObject({ ok: true });
@@ -188,7 +188,7 @@ describe.each([
 
   it('runs under fw dev and answers', async () => {
     expect(installed, 'the app was not installed').toBe(true);
-    const server = await startScript(appDir, 'dev', ['--port', '0'], /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)/, { env: quiet });
+    const server = await startScript(appDir, 'dev', ['--port', '0'], /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)\s/, { env: quiet });
     try {
       expect(await getJson(`${server.url}/`)).toEqual({ status: 200, body: { hello: 'world' } });
     } finally {

@@ -75,16 +75,17 @@ describe('fw dev', () => {
     await writeFile(routeFile, route);
 
     mark = dev.output().length;
-    await app.setVersion('v-broken');
+    // Every state in between must be one that cannot serve: the throw goes in first.
     await app.breakStartup('cannot reach the database (deliberate)');
+    await app.setVersion('v-broken');
     const thrown = await dev.waitFor(/the app failed to start[\s\S]*the previous version keeps serving/, 15_000, mark);
     expect(thrown[0]).toContain('cannot reach the database (deliberate)');
     expect(thrown[0]).toMatch(/src\/app\.ts:\d+:\d+/);
 
     await sleep(300);
     expect(poller.stats().versions['v-broken']).toBeUndefined();
-    await app.restoreStartup();
     await app.setVersion('v-fixed');
+    await app.restoreStartup();
     await poller.waitForVersion('v-fixed', 15_000);
     const stats = await poller.stop();
     expect(stats.failed, JSON.stringify(stats)).toBe(0);
@@ -164,7 +165,7 @@ describe('fw dev', () => {
       output += chunk.toString();
     });
     const until = async (pattern: RegExp) => {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 60_000;
       while (!pattern.test(output) && Date.now() < deadline) await sleep(25);
       expect(output).toMatch(pattern);
     };

@@ -35,9 +35,10 @@ describe('fw start: graceful stop', () => {
       const workers = workerPids(master.output()).get(1) ?? [];
       expect(workers).toHaveLength(2);
 
+      const mark = master.output().length;
       const slow = fetch(`${master.url}/slow?ms=2500`);
-      // The request is in flight once a worker has it; give it a moment to arrive.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The request is in flight once a worker has logged it.
+      await master.waitFor(/"url":"\/slow\?ms=2500"/, 10_000, mark);
       const asked = Date.now();
       stop(master, app.dir);
 
@@ -57,9 +58,9 @@ describe('fw start: graceful stop', () => {
 
   it('a second SIGINT stops at once, without waiting for the request in flight', async () => {
     app = await copyExampleApp('interrupt');
-    master = await startMaster(app.dir, ['--workers', '1']);
+    master = await startMaster(app.dir, ['--workers', '1'], { LOG_LEVEL: 'info' });
     const slow = fetch(`${master.url}/slow?ms=20000`).then((r) => r.status, (error: Error) => error.name);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await master.waitFor(/"url":"\/slow\?ms=20000"/, 10_000);
     const asked = Date.now();
     master.signal('SIGINT');
     await master.waitFor(/stopping gracefully/, 5_000);

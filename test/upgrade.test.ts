@@ -34,9 +34,9 @@ describe('upgrading the master itself (USR2 / fw upgrade)', () => {
     await sleep(1_000);
 
     master.signal('SIGUSR2');
-    const [, newPid] = await master.waitFor(/new master \(pid (\d+)\) serves; this one \(pid \d+\) drains and exits/, 30_000);
+    const [, newPid] = await master.waitFor(/new master \(pid (\d+)\) serves; this one \(pid \d+\) drains and exits/, 90_000);
     // (Not master.exited(): the new master inherited the old one's output pipes and keeps them open.)
-    await master.waitFor(/stopped; the new master serves/, 30_000);
+    await master.waitFor(/stopped; the new master serves/, 90_000);
     const deadline = Date.now() + 10_000;
     while (isAlive(oldPid) && Date.now() < deadline) await sleep(50);
     expect(isAlive(oldPid)).toBe(false);

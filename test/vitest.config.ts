@@ -7,7 +7,9 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['.tmp/**', 'node_modules/**'],
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 60_000,
+    // Generous: a test that builds, boots and reloads several times may take minutes on a loaded
+    // machine; each wait inside a test has its own, tighter bound.
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
   },
 });

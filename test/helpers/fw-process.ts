@@ -42,12 +42,12 @@ export interface RunningMaster {
  * Port 0 by default: the master binds a free port and prints it.
  */
 export function startMaster(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMaster> {
-  return startFw(["start", appDir, "--port", "0", ...args], /serving .*?http:\/\/[^\s,]+:(\d+)/, env);
+  return startFw(["start", appDir, "--port", "0", ...args], /serving .*?http:\/\/[^\s,]+:(\d+)[\s,]/, env);
 }
 
 /** Starts `fw dev` on a free port and waits for its "fw dev <url>" line. */
 export function startDev(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningMaster> {
-  return startFw(['dev', appDir, '--port', '0', ...args], /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)/, env);
+  return startFw(['dev', appDir, '--port', '0', ...args], /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)\s/, env);
 }
 
 /** True while any process of the group (a master started by startFw leads its own) is alive. */

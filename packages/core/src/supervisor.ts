@@ -278,21 +278,25 @@ export class Supervisor {
   }
 
   /**
-   * Replaces a worker that looks alive but must go: its replacement is started first and must be
-   * ready before the old one drains. An unresponsive worker is killed whatever happens (its event
-   * loop is stuck, it serves nothing); one over a limit keeps serving if no replacement could start.
+   * Replaces a worker that looks alive but must go. One over a limit is replaced first: its
+   * replacement must be ready before it drains, and it keeps serving if none could start. An
+   * unresponsive one is killed at once, as gunicorn's arbiter does: its event loop is stuck, so it
+   * serves nothing, and it burns a core its replacement needs to boot.
    */
   private recycle(worker: WorkerHandle, cause: RecycleCause, detail: string): void {
     if (worker.recycling || worker.state !== 'ready' || this.stopping) return;
     worker.recycling = cause;
     this.emit({ type: 'worker-recycling', worker: worker.info(), cause, detail });
+    if (cause === 'unresponsive') {
+      this.counters.restarts.unresponsive++;
+      this.kill(worker, 'unresponsive');
+      void this.queue.run(() => this.addWorker(worker.generation));
+      return;
+    }
     void this.queue.run(async () => {
       const replaced = await this.addWorker(worker.generation);
       if (!worker.alive) return;
-      if (cause === 'unresponsive') {
-        this.counters.restarts.unresponsive++;
-        this.kill(worker, 'unresponsive');
-      } else if (replaced || this.current?.generation !== worker.generation) {
+      if (replaced || this.current?.generation !== worker.generation) {
         this.counters.restarts[cause]++;
         this.retire(worker, cause);
       } else {

@@ -22,7 +22,9 @@ export function describeEvent(event: SupervisorEvent): string | null {
     case 'worker-killed':
       return `${worker(event.worker)} killed: ${event.reason.replace('-', ' ')}`;
     case 'worker-recycling':
-      return `${worker(event.worker)} ${event.cause === 'unresponsive' ? 'is unresponsive' : 'is recycled'}: ${event.detail}; starting its replacement first`;
+      return event.cause === 'unresponsive'
+        ? `${worker(event.worker)} is unresponsive: ${event.detail}; killing it and starting a replacement`
+        : `${worker(event.worker)} is recycled: ${event.detail}; starting its replacement first`;
     case 'worker-crashed':
       return `${worker(event.worker)} crashed (${describeExit(event.exit.code, event.exit.signal)}); replacing it${event.restartInMs ? ` in ${event.restartInMs} ms` : ''}`;
     case 'replacement-failed':
