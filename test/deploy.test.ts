@@ -129,7 +129,7 @@ describe('deploying fw', () => {
   });
 
   it('--health-path answers 200 while serving and 503 once draining, before the app', async () => {
-    master = await startMaster(app.dir, ['--workers', '1', '--health-path', '/healthz', '--graceful-timeout', '10']);
+    master = await startMaster(app.dir, ['--workers', '1', '--health-path', '/healthz', '--graceful-timeout', '10'], { LOG_LEVEL: 'info' });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const get = (pathname: string) =>
       new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
@@ -144,10 +144,14 @@ describe('deploying fw', () => {
     expect(JSON.parse(ready.body)).toMatchObject({ ready: true, generation: 1 });
     // A slow request keeps the worker draining a while after SIGTERM.
     const slow = fetch(`${master.url}/slow?ms=1500`);
-    await sleep(200);
+    await master.waitFor(/"url":"\/slow\?ms=1500"/, 10_000);
     master.signal('SIGTERM');
     await master.waitFor(/draining \(stop\)/, 5_000);
-    const draining = await get('/healthz');
+    // The master logs the drain as it tells the worker; a request can still reach the worker just
+    // before the message does. Ask until the worker answers as a draining one.
+    let draining = await get('/healthz');
+    const deadline = Date.now() + 5_000;
+    while (draining.status === 200 && Date.now() < deadline) draining = await get('/healthz');
     expect(draining.status).toBe(503);
     expect(draining.connection).toBe('close');
     expect((await slow).status).toBe(200);
