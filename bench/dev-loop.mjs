@@ -8,7 +8,7 @@
 //              plus `node --watch bench-runner.mjs` (a tiny runner that imports the bundle, calls its
 //              default export, a Fastify factory, and listens on a fixed free port)
 //
-// Each tool runs on a private copy of apps/example in test/.tmp/bench-dev-<random>-<tool>/ (inside the
+// Each tool runs on a private copy of apps/example in test/.tmp/bench-dev-<tool>-<random>/ (inside the
 // repo, so fastify and fw resolve from the workspace's node_modules). A poller keeps ONE kept-alive
 // connection (undici Client, pipelining 1, no retries) busy with `GET /` (5 ms pause after each
 // answer) and counts every request: ok, non-2xx by status, errors by code. Then N saves: each
@@ -81,7 +81,7 @@ function parseArgs(argv) {
     else if (arg === '--saves') parsed.saves = positiveInt(arg, value());
     else if (arg === '--gap') parsed.gapMs = positiveInt(arg, value(), true);
     else if (arg === '--out') parsed.out = path.resolve(value());
-    else if (arg === '--spares') parsed.spares = positiveInt(arg, value(), true);
+    else if (arg === '--spares') parsed.spares = sparesCount(value());
     else usage(`unknown argument ${arg}`);
   }
   parsed.saves ??= parsed.quick ? 8 : 20;
@@ -93,6 +93,12 @@ function positiveInt(flag, text, zeroOk = false) {
   const n = Number(text);
   if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) usage(`${flag} expects a whole number${zeroOk ? '' : ' above 0'}, got ${text}`);
   return n;
+}
+
+/** fw dev accepts 0 to 4 spares: refuse anything else before a copy is made or a process started. */
+function sparesCount(text) {
+  if (!/^[0-4]$/.test(text)) usage(`--spares expects a whole number from 0 to 4, got ${text}`);
+  return Number(text);
 }
 
 function usage(message) {

@@ -16,6 +16,18 @@ export function masterPaths(parsed: { dir?: string; instance?: string }): Return
 
 type Command = ControlRequest['command'];
 
+/** The master answered with an error (or with an answer to another request, e.g. an older fw). */
+export class MasterError extends Error {
+  override name = 'MasterError';
+  constructor(
+    message: string,
+    /** The master's own stack, when it sent one. */
+    readonly masterStack?: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Sends one request to the master and returns its answer to that command. An error answer (or
  * an answer to another command) throws with the master's message.
@@ -26,8 +38,9 @@ export async function askMaster<C extends Command>(
   timeoutMs: number,
 ): Promise<Extract<ControlResponse, { command: C }>> {
   const response = await controlRequest(masterPaths(parsed).controlSocket, request, timeoutMs);
+  if (response.command === 'error') throw new MasterError(`the master refused "${request.command}": ${response.error.message}`, response.error.stack);
   if (response.command !== request.command) {
-    throw new Error(response.command === 'error' ? response.error.message : 'unexpected answer from the master');
+    throw new MasterError(`the master answered "${request.command}" with "${response.command}": is it an older or newer fw? "fw upgrade" aligns them`);
   }
   return response as Extract<ControlResponse, { command: C }>;
 }

@@ -19,7 +19,7 @@ export interface SupervisorOptions {
   backoff?: BackoffPolicy;
   /** How often recorded deadlines are checked. */
   checkIntervalMs?: number;
-  /** A ready worker silent for longer than this is replaced (a new one first) and killed. */
+  /** A ready worker silent for longer than this is killed at once, then replaced. */
   heartbeatTimeoutMs?: number;
   /** Recycle a worker after this many requests, plus a random 0..jitter of its own. */
   maxRequests?: { limit: number; jitter: number };

@@ -100,27 +100,39 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     else say(paint('red', `the error page failed to start too: ${outcome.error.message}`));
   };
 
+  /** When each empty saved file (by its stamp) was first seen: it is waited on once, not per cycle. */
+  const emptySince = new Map<string, number>();
+  /** Saved files seen empty less than EMPTY_FILE_WAIT_MS ago. */
+  const freshlyEmpty = (stamps: string[]) => {
+    const now = performance.now();
+    return stamps.filter((stamp) => {
+      if (!isEmptyStamp(stamp)) return false;
+      if (!emptySince.has(stamp)) emptySince.set(stamp, now);
+      return now - emptySince.get(stamp)! < EMPTY_FILE_WAIT_MS;
+    });
+  };
+  /** A forced reload (.env, dependencies, r) whose cycle failed: the next good build is rolled out even if its bundle is unchanged. */
+  let forceOwed = false;
+
   const cycle = async (trigger: Trigger): Promise<void> => {
-    const buildStartedAt = performance.now();
     let before = await fileStamps(options.appDir, trigger.files);
-    if (hasEmptyFile(before)) {
-      // An empty saved file is most likely an editor that truncated it and has not written it yet
-      // (on a busy machine that gap can last hundreds of ms): wait for the write, bounded, rather
-      // than build, boot and report a broken half-save. A file left empty on purpose builds after
-      // the bound.
-      const deadline = performance.now() + EMPTY_FILE_WAIT_MS;
-      while (hasEmptyFile(before) && !pending && performance.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        before = await fileStamps(options.appDir, trigger.files);
-      }
-      if (pending) return supersede(trigger); // a newer save arrived: one cycle builds both
+    // An empty saved file is most likely an editor that truncated it and has not written it yet
+    // (on a busy machine that gap can last hundreds of ms): wait for the write, bounded, rather
+    // than build, boot and report a broken half-save. A file left empty on purpose builds once it
+    // has been empty for the bound, however many saves of other files come meanwhile.
+    while (freshlyEmpty(before).length > 0 && !pending && !closed) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      before = await fileStamps(options.appDir, trigger.files);
     }
+    if (pending) return supersede(trigger); // a newer save arrived: one cycle builds both
+    if (closed) return;
+    const buildStartedAt = performance.now();
     const build: BuildOutcome = await builder.rebuild();
     if (pending) return supersede(trigger); // a newer save arrived while building: only the build after it goes live
     // An editor's save can be seen while the file is still being written (even empty), and the
     // watcher may not report the end of that write. If a saved file changed while esbuild read
     // it, this build is not the one to serve: build again.
-    if ((await fileStamps(options.appDir, trigger.files)) !== before) {
+    if (!sameStamps(await fileStamps(options.appDir, trigger.files), before)) {
       request({ ...trigger, at: trigger.at });
       return;
     }
@@ -131,9 +143,10 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     // moment later, and try again if the saved files changed since.
     const recheckIfFailed = () =>
       setTimeout(async () => {
-        if (!pending && (await fileStamps(options.appDir, trigger.files)) !== before) request({ ...trigger, at: performance.now() });
+        if (!pending && !sameStamps(await fileStamps(options.appDir, trigger.files), before)) request({ ...trigger, at: performance.now() });
       }, 100).unref();
     if (!build.ok) {
+      forceOwed ||= trigger.force;
       say(`${paint(['red', 'bold'], 'build failed')} ${paint('dim', `(${trigger.reason})`)}\n${build.errors.trimEnd()}`);
       if (serving?.kind === 'app') say(paint('yellow', 'the previous version keeps serving'));
       else await showError('Build failed', build.errors);
@@ -141,13 +154,15 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       return;
     }
     lastExternals = build.externals;
-    if (!trigger.force && serving?.kind === 'app' && serving.hash === build.hash) {
+    if (!trigger.force && !forceOwed && serving?.kind === 'app' && serving.hash === build.hash) {
       debug(`  ${trigger.reason}: the bundle did not change (build ${build.ms} ms)`);
       return;
     }
     const outcome = await rollOut(build.build);
+    if (closed) return; // stopping: the rollout was refused for that, not for the app
     const total = Math.round(performance.now() - trigger.at);
     if (outcome.ok) {
+      forceOwed = false;
       const first = serving?.kind !== 'app';
       serving = { kind: 'app', hash: build.hash };
       if (trigger.reason !== 'start') {
@@ -157,6 +172,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       const phases = boot ? ` = import ${boot.importMs} ms + app start ${boot.bootMs - boot.importMs} ms + handover` : '';
       debug(`  wait ${Math.round(buildStartedAt - trigger.at)} ms, build ${build.ms} ms, start worker ${outcome.ms} ms (${spawner.lastStart}${phases}), total ${total} ms`);
     } else {
+      forceOwed ||= trigger.force;
       const detail = outcome.error.stack ?? outcome.error.message;
       say(`${paint(['red', 'bold'], 'the app failed to start')} ${paint('dim', `(${trigger.reason})`)}\n${detail}`);
       if (serving?.kind === 'app') say(paint('yellow', 'the previous version keeps serving'));
@@ -168,8 +184,11 @@ export async function runDevServer(options: DevOptions): Promise<number> {
 
   // One cycle at a time; saves during a cycle make exactly one more, built after the last of them.
   let pending: Trigger | undefined;
+  /** Set when fw dev stops: no new cycle starts, a running one stops before its next step. */
+  let closed = false;
   let running: Promise<void> | undefined;
   const request = (trigger: Trigger) => {
+    if (closed) return;
     pending = pending ? merge(pending, trigger) : trigger;
     running ??= (async () => {
       while (pending) {
@@ -233,8 +252,12 @@ export async function runDevServer(options: DevOptions): Promise<number> {
         await watcher.close();
         keys?.close();
         typecheck?.stop();
-        spawner.retireSpare();
+        closed = true;
+        pending = undefined;
+        spawner.close();
         await supervisor.stop({ force });
+        // A cycle under way ends once its rollout is refused; the builder must outlive it.
+        await running;
         await builder.dispose();
         for (const socket of sockets) socket.close();
         for (const [signal, handler] of Object.entries(signals)) process.off(signal, handler);
@@ -256,8 +279,8 @@ export async function runDevServer(options: DevOptions): Promise<number> {
   });
 }
 
-/** Size and modification time of each file, as one comparable string (missing files count too). */
-async function fileStamps(appDir: string, files: readonly string[]): Promise<string> {
+/** Size and modification time of each file, one `file:size:mtime` stamp each (missing files count too). */
+async function fileStamps(appDir: string, files: readonly string[]): Promise<string[]> {
   const stamps = await Promise.all(
     files.map((file) =>
       stat(path.join(appDir, file)).then(
@@ -266,7 +289,11 @@ async function fileStamps(appDir: string, files: readonly string[]): Promise<str
       ),
     ),
   );
-  return stamps.join('|');
+  return stamps;
+}
+
+function sameStamps(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((stamp, index) => stamp === b[index]);
 }
 
 /** One trigger for two: every file, the earlier start, forced if either was. */
@@ -279,8 +306,8 @@ function merge(first: Trigger, second: Trigger): Trigger {
   };
 }
 
-function hasEmptyFile(stamps: string): boolean {
-  return /:0:/.test(stamps);
+function isEmptyStamp(stamp: string): boolean {
+  return /:0:[\d.]+$/.test(stamp);
 }
 
 function describeChanges(changes: Change[]): string {

@@ -22,6 +22,7 @@ export class WarmSpawner implements Spawner {
   /** Warming or warm spares, oldest (most likely warm) first. */
   private spares: ForkedWorker[] = [];
   private warmModules: string[] = [];
+  private closed = false;
   /** How the last worker was started, for --debug. */
   lastStart: 'spare' | 'cold' = 'cold';
 
@@ -53,6 +54,7 @@ export class WarmSpawner implements Spawner {
   /** Starts spares until there are `spares` of them, loading these packages ahead of time. */
   replenish(warmModules: string[] = this.warmModules): void {
     this.warmModules = warmModules;
+    if (this.closed) return;
     this.spares = this.spares.filter((spare) => !spare.exited);
     while (this.spares.length < this.options.spares) {
       this.spares.push(forkWorker(this.options, { FW_SPARE: '1', FW_WARM_MODULES: JSON.stringify(warmModules) }));
@@ -63,5 +65,11 @@ export class WarmSpawner implements Spawner {
   retireSpare(): void {
     for (const spare of this.spares) spare.kill('SIGKILL');
     this.spares = [];
+  }
+
+  /** fw dev is stopping: drops the spares, and no later `replenish` starts another. */
+  close(): void {
+    this.closed = true;
+    this.retireSpare();
   }
 }

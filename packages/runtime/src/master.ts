@@ -18,7 +18,7 @@ export interface MasterOptions {
   workers: number;
   gracefulTimeoutMs: number;
   bootTimeoutMs: number;
-  /** A worker whose heartbeat stops for this long is replaced and killed. */
+  /** A worker whose heartbeat stops for this long is killed and replaced. */
   timeoutMs?: number;
   /** Recycle a worker after this many requests (plus up to `maxRequestsJitter`); 0: never. */
   maxRequests?: number;

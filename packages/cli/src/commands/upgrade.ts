@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { rejectUnknownFlags } from '../args.js';
-import { askMaster, masterArgs } from '../master-request.js';
+import { askMaster, MasterError, masterArgs } from '../master-request.js';
 
 const args = masterArgs;
 
@@ -15,14 +15,20 @@ export default defineCommand({
   args,
   async run({ args: parsed, rawArgs }) {
     rejectUnknownFlags('upgrade', rawArgs, args);
-    const response = await askMaster(parsed, { command: 'upgrade' }, UPGRADE_ANSWER_TIMEOUT_MS);
-    if (response.ok) {
-      process.stdout.write(`upgraded: the new master (pid ${response.pid}) serves; the old one drains and exits\n`);
-      return;
+    let error: { message: string; stack?: string | undefined } | undefined;
+    try {
+      const response = await askMaster(parsed, { command: 'upgrade' }, UPGRADE_ANSWER_TIMEOUT_MS);
+      if (response.ok) {
+        process.stdout.write(`upgraded: the new master (pid ${response.pid}) serves; the old one drains and exits\n`);
+        return;
+      }
+      error = response.error ?? { message: 'no reason given' };
+    } catch (failure) {
+      if (!(failure instanceof MasterError)) throw failure;
+      error = { message: failure.message, stack: failure.masterStack };
     }
-    const { error } = response;
-    process.stderr.write(`upgrade refused, the running master keeps serving: ${error?.message ?? 'no reason given'}\n`);
-    if (error?.stack) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`upgrade refused, the running master keeps serving: ${error.message}\n`);
+    if (error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 1;
   },
 });

@@ -12,7 +12,7 @@ export interface Settings {
   workers: number;
   gracefulTimeoutMs: number;
   bootTimeoutMs: number;
-  /** A worker whose heartbeat stops for this long is replaced and killed. */
+  /** A worker whose heartbeat stops for this long is killed and replaced. */
   timeoutMs: number;
   maxRequests: number;
   maxRequestsJitter: number;
