@@ -82,9 +82,10 @@ describe('operating fw start', () => {
     const askedAt = Date.now();
     await master.waitFor(/is unresponsive: no heartbeat for [\d.]+ s \(timeout 3 s\); killing it and starting a replacement/, 10_000);
     await master.waitFor(/killed: unresponsive/, 10_000);
-    expect(Date.now() - askedAt).toBeLessThan(10_000);
-    // Its replacement boots on the core the stuck worker no longer burns.
+    // Its replacement boots on the core the stuck worker no longer burns; replaced = the stuck one
+    // gone and two workers ready again, within 10 s.
     const after = await statusUntil(app.dir, (s) => ready(s).length === 2 && before.filter((pid) => isAlive(pid)).length === 1, 20_000);
+    expect(Date.now() - askedAt).toBeLessThan(10_000);
     expect(after.counters.restarts.unresponsive).toBe(1);
     const stats = await load.stop();
     // The other worker kept serving the whole time.
