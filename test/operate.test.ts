@@ -11,7 +11,7 @@ interface StatusJson {
   rss: number;
   build: string;
   binds: string[];
-  workers: { pid: number; generation: number; state: string; stats: { rss: number; served: number; inFlight: number } | null }[];
+  workers: { pid: number; generation: number; state: string; stats: { rss: number; served: number; inFlight: number; connections?: number } | null }[];
   lastRollout: { ok: boolean; ms: number } | null;
   counters: { restarts: Record<string, number>; reloads: { ok: number; refused: number } };
 }
@@ -71,6 +71,23 @@ describe('operating fw start', () => {
     await statusUntil(app.dir, (s) => ready(s).length === 3, 20_000);
     master.signal('SIGTTOU');
     await statusUntil(app.dir, (s) => s.workers.length === 2 && ready(s).length === 2, 20_000);
+  });
+
+  it('a worker added under keep-alive load gets its share of the kept-alive connections, failing no request', async () => {
+    master = await startMaster(app.dir, ['--workers', '1']);
+    // 16 kept-alive connections, all on the only worker.
+    const load = startLoad(master.url, { connections: 16 });
+    await sleep(1_000);
+    master.signal('SIGTTIN');
+    const [, added] = await master.waitFor(/worker \d+ \(pid (\d+), generation 1\) up/, 20_000, master.output().indexOf('serving'));
+    // The first worker is asked to let the excess go after their next responses; the clients
+    // reconnect, and the new worker takes its part.
+    await master.waitFor(/holds \d+ of \d+ open connections over 2 workers: closing \d+ after their next response/, 20_000);
+    const spread = await statusUntil(app.dir, (s) => (s.workers.find((worker) => worker.pid === Number(added))?.stats?.connections ?? 0) >= 4, 30_000);
+    const stats = await load.stop();
+    console.info(`connections spread after TTIN: ${JSON.stringify(spread.workers.map((worker) => worker.stats?.connections))}, load ${JSON.stringify(stats)}`);
+    expect(stats.failed, JSON.stringify(stats)).toBe(0);
+    expect(stats.connectionsOpened).toBeGreaterThan(16);
   });
 
   it('with --timeout 3, replaces a worker whose event loop spins, within 10 s, while the other serves', async () => {

@@ -8,6 +8,7 @@
  *   master → worker  `serve`    the whole generation booted: start accepting
  *   worker → master  `ready`    listening on every handed socket
  *   master → worker  `drain`    stop accepting, finish in-flight requests, exit
+ *   master → worker  `shed`     (while serving) let N kept-alive connections go, see connection-balance.ts
  * A worker that cannot boot sends `boot-error` and exits with EXIT_BOOT_ERROR.
  */
 
@@ -41,7 +42,9 @@ export type MasterMessage =
   | LoadMessage
   | { type: 'serve' }
   /** `successor`: a newer generation now serves the same sockets (a reload, not a stop). */
-  | { type: 'drain'; successor: boolean; closeIdle?: boolean };
+  | { type: 'drain'; successor: boolean; closeIdle?: boolean }
+  /** Close this many connections after their next response (`Connection: close`). */
+  | { type: 'shed'; count: number };
 
 export type WorkerMessage =
   | { type: 'booted'; bootMs: number; importMs: number }
@@ -59,10 +62,12 @@ export interface WorkerStats {
   /** Requests answered since the worker started. */
   served: number;
   inFlight: number;
+  /** Open connections (kept-alive ones included). */
+  connections?: number;
 }
 
 const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained', 'heartbeat', 'stopped-accepting']);
-const masterMessageTypes = new Set<MasterMessage['type']>(['socket', 'load', 'serve', 'drain']);
+const masterMessageTypes = new Set<MasterMessage['type']>(['socket', 'load', 'serve', 'drain', 'shed']);
 
 /** IPC also carries messages that are not ours (an app's own `process.send`): tell them apart. */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

@@ -5,6 +5,7 @@ import { describeExit } from './exit-codes.js';
 import { serializeError, type SerializedError } from './ipc.js';
 import type { BuildRef, Spawner } from './spawner.js';
 import { WorkerHandle, WorkerStartError, type RecycleCause, type WorkerExit, type WorkerInfo } from './worker-handle.js';
+import { connectionsToShed } from './connection-balance.js';
 
 export interface SupervisorOptions {
   spawner: Spawner;
@@ -25,6 +26,11 @@ export interface SupervisorOptions {
   maxRequests?: { limit: number; jitter: number };
   /** Recycle a worker whose resident memory exceeds this many bytes. */
   maxMemoryBytes?: number;
+  /**
+   * At most this often, a worker holding well over its share of the open connections is asked to
+   * let some go after their next response (connection-balance.ts). 0 never asks.
+   */
+  balanceIntervalMs?: number;
 }
 
 export type RolloutOutcome =
@@ -46,6 +52,7 @@ export type SupervisorEvent =
   | { type: 'worker-crashed'; worker: WorkerInfo; exit: WorkerExit; restartInMs: number }
   | { type: 'replacement-failed'; generation: number; error: SerializedError; retryInMs: number }
   | { type: 'scaled'; workers: number }
+  | { type: 'connections-shed'; worker: WorkerInfo; count: number; connections: number; total: number; workers: number }
   | { type: 'stopped' };
 
 export type KillReason = 'boot-timeout' | 'drain-timeout' | 'stop' | 'unresponsive';
@@ -66,6 +73,9 @@ export interface SupervisorStatus {
   lastRollout: RolloutOutcome | null;
   counters: SupervisorCounters;
 }
+
+/** How often, at most, workers over their share of connections are asked to let some go. */
+const DEFAULT_BALANCE_INTERVAL_MS = 5_000;
 
 /** How long a rollout waits for the old workers to stop accepting before it reports success. */
 const STOP_ACCEPTING_WAIT_MS = 2_000;
@@ -95,6 +105,8 @@ export class Supervisor {
   private current: { generation: number; build: BuildRef } | null = null;
   private lastRollout: RolloutOutcome | null = null;
   private pendingReload: Promise<RolloutOutcome> | null = null;
+  /** When workers were last asked to let connections go (balanceConnections). */
+  private lastBalanceAt = 0;
   private stopping: Promise<void> | null = null;
   private readonly rolloutAbort = new AbortController();
   private readonly crashTimes: number[] = [];
@@ -305,6 +317,32 @@ export class Supervisor {
     });
   }
 
+  /** On every heartbeat: the recycling limits, then the spread of connections. */
+  private onHeartbeat(worker: WorkerHandle): void {
+    this.checkLimits(worker);
+    this.balanceConnections();
+  }
+
+  private balanceConnections(): void {
+    const interval = this.options.balanceIntervalMs ?? DEFAULT_BALANCE_INTERVAL_MS;
+    const now = Date.now();
+    if (interval <= 0 || this.stopping || now - this.lastBalanceAt < interval) return;
+    const serving = this.servingWorkers();
+    // Only with a count from every serving worker, and none of them still starting.
+    if (serving.length < 2 || serving.some((worker) => worker.state !== 'ready' || worker.stats?.connections === undefined)) return;
+    const counts = serving.map((worker) => ({ id: worker.id, connections: worker.stats!.connections! }));
+    const shed = connectionsToShed(counts);
+    if (shed.size === 0) return;
+    this.lastBalanceAt = now;
+    const total = counts.reduce((sum, { connections }) => sum + connections, 0);
+    for (const worker of serving) {
+      const count = shed.get(worker.id);
+      if (!count) continue;
+      worker.send({ type: 'shed', count });
+      this.emit({ type: 'connections-shed', worker: worker.info(), count, connections: worker.stats!.connections!, total, workers: serving.length });
+    }
+  }
+
   private checkLimits(worker: WorkerHandle): void {
     const stats = worker.stats;
     if (!stats || worker.recycling || worker.state !== 'ready') return;
@@ -323,7 +361,7 @@ export class Supervisor {
     worker.deadline = { at: Date.now() + this.bootTimeoutMs, reason: 'boot-timeout' };
     const { maxRequests } = this.options;
     if (maxRequests) worker.maxRequests = maxRequests.limit + Math.floor(Math.random() * (maxRequests.jitter + 1));
-    worker.heartbeatListener = (handle) => this.checkLimits(handle);
+    worker.heartbeatListener = (handle) => this.onHeartbeat(handle);
     this.workers.add(worker);
     this.emit({ type: 'worker-started', worker: worker.info() });
     worker.whenReady.then(() => this.emit({ type: 'worker-ready', worker: worker.info() }), () => undefined);

@@ -109,3 +109,37 @@ describe('recycling limits', () => {
     expect(supervisor.status().workers.find((worker) => worker.id === big.workerId)?.state).toBe('ready');
   });
 });
+
+describe('spreading connections', () => {
+  it('asks a worker holding well over its share of connections to let the excess go, at most every interval', async () => {
+    const { spawner, events } = await startedWith({ balanceIntervalMs: 5_000 });
+    const [crowded, idle] = spawner.ofGeneration(1) as [FakeWorker, FakeWorker];
+    beat(idle, { connections: 0 });
+    beat(crowded, { connections: 32 });
+    expect(crowded.sent.map((sent) => sent.message)).toContainEqual(expect.objectContaining({ type: 'shed', count: 16 }));
+    expect(idle.sentTypes()).not.toContain('shed');
+    expect(events.find((event) => event.type === 'connections-shed')).toMatchObject({ count: 16, connections: 32, total: 32, workers: 2 });
+    // Still crowded a moment later: not asked again before the interval.
+    beat(crowded, { connections: 30 });
+    expect(crowded.sentTypes().filter((type) => type === 'shed')).toHaveLength(1);
+    await advance(5_000);
+    beat(crowded, { connections: 24 });
+    expect(crowded.sentTypes().filter((type) => type === 'shed')).toHaveLength(2);
+  });
+
+  it('leaves an even spread, a single worker and workers without a count alone', async () => {
+    const even = await startedWith({});
+    const [a, b] = even.spawner.ofGeneration(1) as [FakeWorker, FakeWorker];
+    beat(a, { connections: 17 });
+    beat(b, { connections: 15 });
+    expect([...a.sentTypes(), ...b.sentTypes()]).not.toContain('shed');
+    const unknown = await startedWith({});
+    const [c] = unknown.spawner.ofGeneration(1) as [FakeWorker, FakeWorker];
+    beat(c, { connections: 40 }); // the other has not said how many it holds
+    expect(c.sentTypes()).not.toContain('shed');
+    const single = await startedWith({ workers: 1 });
+    const [alone] = single.spawner.ofGeneration(1) as [FakeWorker];
+    beat(alone, { connections: 40 });
+    expect(alone.sentTypes()).not.toContain('shed');
+  });
+});

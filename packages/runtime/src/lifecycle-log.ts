@@ -31,6 +31,8 @@ export function describeEvent(event: SupervisorEvent): string | null {
       return `replacement worker for generation ${event.generation} failed: ${event.error.message}; retrying in ${event.retryInMs} ms${event.error.stack ? `\n${indent(event.error.stack)}` : ''}`;
     case 'scaled':
       return `now ${event.workers} worker${event.workers === 1 ? '' : 's'}`;
+    case 'connections-shed':
+      return `${worker(event.worker)} holds ${event.connections} of ${event.total} open connections over ${event.workers} workers: closing ${event.count} after their next response, to spread them`;
     case 'stopped':
       return 'all workers stopped';
   }

@@ -1,5 +1,5 @@
-import type { Server, ServerResponse } from 'node:http';
-import net from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import net, { type Socket } from 'node:net';
 
 /**
  * Drains an HTTP server the way design.md describes, without the keep-alive race:
@@ -18,12 +18,19 @@ export class GracefulServer {
   private draining = false;
   private listening = false;
   private readonly inFlight = new Set<ServerResponse>();
+  private readonly connections = new Set<Socket>();
+  /** Connections to end after their next response, to spread them over the workers (`shed`). */
+  private readonly shedding = new WeakSet<Socket>();
   /** Responses completed since the worker started. */
   served = 0;
 
   constructor(readonly server: Server) {
-    server.prependListener('request', (_req, res: ServerResponse) => {
-      if (this.draining) closeAfter(res);
+    server.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.draining || this.shedding.has(req.socket)) closeAfter(res);
       this.inFlight.add(res);
       res.once('close', () => {
         this.inFlight.delete(res);
@@ -47,6 +54,33 @@ export class GracefulServer {
 
   get requestsInFlight(): number {
     return this.inFlight.size;
+  }
+
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Lets up to `count` connections go, each right after its next response (a response under way
+   * counts), never an idle one at once: its client may be sending on it (design.md's drain rule).
+   * Returns how many were marked.
+   */
+  shed(count: number): number {
+    let marked = 0;
+    for (const res of this.inFlight) {
+      if (marked >= count) break;
+      if (res.headersSent || this.shedding.has(res.socket!)) continue;
+      closeAfter(res);
+      this.shedding.add(res.socket!);
+      marked++;
+    }
+    for (const socket of this.connections) {
+      if (marked >= count) break;
+      if (this.shedding.has(socket)) continue;
+      this.shedding.add(socket);
+      marked++;
+    }
+    return marked;
   }
 
   /** Resolves when every connection has ended. */

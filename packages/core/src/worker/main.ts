@@ -139,6 +139,7 @@ function startHeartbeat(): void {
         rss: process.memoryUsage.rss(),
         served: servers.reduce((sum, server) => sum + server.served, 0),
         inFlight: servers.reduce((sum, server) => sum + server.requestsInFlight, 0),
+        connections: servers.reduce((sum, server) => sum + server.openConnections, 0),
       },
     });
   beat();
@@ -217,6 +218,12 @@ process.on('message', (message: unknown, handle: unknown) => {
     case 'drain':
       void drain(message.successor, message.closeIdle === true);
       return;
+    case 'shed': {
+      if (phase !== 'serving') return;
+      let left = message.count;
+      for (const server of servers) left -= server.shed(left);
+      return;
+    }
     case 'load':
       if (!isSpare || loadRequested) return;
       loadRequested = true;
