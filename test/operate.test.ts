@@ -82,7 +82,7 @@ describe('operating fw start', () => {
     const [, added] = await master.waitFor(/worker \d+ \(pid (\d+), generation 1\) up/, 20_000, master.output().indexOf('serving'));
     // The first worker is asked to let the excess go after their next responses; the clients
     // reconnect, and the new worker takes its part.
-    await master.waitFor(/holds \d+ of \d+ open connections over 2 workers: closing \d+ after their next response/, 20_000);
+    await master.waitFor(/holds \d+ of \d+ kept-alive connections over 2 workers: closing \d+ after their next response/, 20_000);
     const spread = await statusUntil(app.dir, (s) => (s.workers.find((worker) => worker.pid === Number(added))?.stats?.connections ?? 0) >= 4, 30_000);
     const stats = await load.stop();
     console.info(`connections spread after TTIN: ${JSON.stringify(spread.workers.map((worker) => worker.stats?.connections))}, load ${JSON.stringify(stats)}`);

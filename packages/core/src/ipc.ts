@@ -62,7 +62,7 @@ export interface WorkerStats {
   /** Requests answered since the worker started. */
   served: number;
   inFlight: number;
-  /** Open connections (kept-alive ones included). */
+  /** Kept-alive connections: open after a response, waiting for the next request. */
   connections?: number;
 }
 

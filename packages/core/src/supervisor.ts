@@ -27,7 +27,7 @@ export interface SupervisorOptions {
   /** Recycle a worker whose resident memory exceeds this many bytes. */
   maxMemoryBytes?: number;
   /**
-   * At most this often, a worker holding well over its share of the open connections is asked to
+   * At most this often, a worker holding well over its share of the kept-alive connections is asked to
    * let some go after their next response (connection-balance.ts). 0 never asks.
    */
   balanceIntervalMs?: number;

@@ -32,7 +32,7 @@ export function describeEvent(event: SupervisorEvent): string | null {
     case 'scaled':
       return `now ${event.workers} worker${event.workers === 1 ? '' : 's'}`;
     case 'connections-shed':
-      return `${worker(event.worker)} holds ${event.connections} of ${event.total} open connections over ${event.workers} workers: closing ${event.count} after their next response, to spread them`;
+      return `${worker(event.worker)} holds ${event.connections} of ${event.total} kept-alive connections over ${event.workers} workers: closing ${event.count} after their next response, to spread them`;
     case 'stopped':
       return 'all workers stopped';
   }

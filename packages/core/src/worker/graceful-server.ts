@@ -18,19 +18,30 @@ export class GracefulServer {
   private draining = false;
   private listening = false;
   private readonly inFlight = new Set<ServerResponse>();
-  private readonly connections = new Set<Socket>();
+  /**
+   * Connections that finished a response and stay open for the next: the ones a `Connection:
+   * close` can move. An upgraded one (WebSocket) or one streaming a long response is not here.
+   */
+  private readonly keptAlive = new Set<Socket>();
+  /** Sockets whose close already removes them from `keptAlive` (one listener each). */
+  private readonly watched = new WeakSet<Socket>();
   /** Connections to end after their next response, to spread them over the workers (`shed`). */
   private readonly shedding = new WeakSet<Socket>();
   /** Responses completed since the worker started. */
   served = 0;
 
   constructor(readonly server: Server) {
-    server.on('connection', (socket: Socket) => {
-      this.connections.add(socket);
-      socket.once('close', () => this.connections.delete(socket));
-    });
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (this.draining || this.shedding.has(req.socket)) closeAfter(res);
+      const socket = req.socket;
+      if (this.draining || this.shedding.has(socket)) closeAfter(res);
+      this.keptAlive.delete(socket);
+      res.once('finish', () => {
+        if (socket.destroyed || res.getHeader('connection') === 'close') return;
+        this.keptAlive.add(socket);
+        if (this.watched.has(socket)) return;
+        this.watched.add(socket);
+        socket.once('close', () => this.keptAlive.delete(socket));
+      });
       this.inFlight.add(res);
       res.once('close', () => {
         this.inFlight.delete(res);
@@ -56,8 +67,15 @@ export class GracefulServer {
     return this.inFlight.size;
   }
 
-  get openConnections(): number {
-    return this.connections.size;
+  /**
+   * Connections a `Connection: close` could move: idle kept-alive ones, and those whose response
+   * has not started yet. A streaming response (its headers sent) or an upgraded socket cannot be
+   * moved, so it is not counted: a worker full of them is never asked to shed in vain.
+   */
+  get keptAliveConnections(): number {
+    let movable = this.keptAlive.size;
+    for (const res of this.inFlight) if (!res.headersSent) movable++;
+    return movable;
   }
 
   /**
@@ -74,7 +92,7 @@ export class GracefulServer {
       this.shedding.add(res.socket!);
       marked++;
     }
-    for (const socket of this.connections) {
+    for (const socket of this.keptAlive) {
       if (marked >= count) break;
       if (this.shedding.has(socket)) continue;
       this.shedding.add(socket);
