@@ -364,7 +364,12 @@ export class Supervisor {
     worker.heartbeatListener = (handle) => this.onHeartbeat(handle);
     this.workers.add(worker);
     this.emit({ type: 'worker-started', worker: worker.info() });
-    worker.whenReady.then(() => this.emit({ type: 'worker-ready', worker: worker.info() }), () => undefined);
+    worker.whenReady.then(() => {
+      // A new worker (a rollout, a replacement, TTIN) starts with no kept-alive connection: look
+      // at the spread again as soon as the counts show it, not only after the interval.
+      this.lastBalanceAt = 0;
+      this.emit({ type: 'worker-ready', worker: worker.info() });
+    }, () => undefined);
     void worker.whenExited.then((exit) => this.onWorkerExit(worker, exit));
     this.ensureTicker();
     return worker;

@@ -143,3 +143,25 @@ describe('spreading connections', () => {
     expect(alone.sentTypes()).not.toContain('shed');
   });
 });
+
+describe('spreading connections after a new worker', () => {
+  it('looks again as soon as a new worker is ready, without waiting for the interval', async () => {
+    const { spawner, supervisor } = await startedWith({ balanceIntervalMs: 60_000 });
+    const [crowded, other] = spawner.ofGeneration(1) as [FakeWorker, FakeWorker];
+    beat(other, { connections: 0 });
+    beat(crowded, { connections: 20 });
+    expect(crowded.sentTypes().filter((type) => type === 'shed')).toHaveLength(1);
+    // A third worker comes (TTIN): the next counts are acted on at once.
+    const scaled = supervisor.scale(1);
+    await advance(300);
+    expect(await scaled).toBe(3);
+    const added = spawner.workers[2]!;
+    beat(other, { connections: 10 });
+    beat(crowded, { connections: 10 });
+    // Nothing until the new worker has reported its own count.
+    expect(other.sentTypes()).not.toContain('shed');
+    beat(added, { connections: 0 });
+    expect(other.sentTypes().filter((type) => type === 'shed')).toHaveLength(1);
+    expect(crowded.sentTypes().filter((type) => type === 'shed')).toHaveLength(2);
+  });
+});
