@@ -34,7 +34,6 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'undici';
 import {
   cleanup,
   freePort,
@@ -49,6 +48,7 @@ import {
   waitForLine,
   watchdog,
 } from './lib/procs.mjs';
+import { startRequestLoad } from './lib/load.mjs';
 import { quantile, round } from './lib/stats.mjs';
 
 const exampleDir = path.join(repoRoot, 'apps', 'example');
@@ -133,79 +133,6 @@ async function copyExample(tag) {
   return {
     dir,
     setVersion: (version) => writeFile(appFile, original.replace(VERSION_LINE, `export const VERSION = '${version}';`)),
-  };
-}
-
-// ──────────────────────────────────────────────────────────── poller ──
-
-/**
- * One kept-alive connection, one request at a time, never a retry: every request is logged with
- * when it was sent, when its answer (or error) arrived, its status or error code, and the version.
- */
-function startPoller(origin) {
-  const client = new Client(origin, {
-    pipelining: 1,
-    connect: { timeout: 5_000 },
-    headersTimeout: 10_000,
-    bodyTimeout: 10_000,
-  });
-  let connectionsOpened = 0;
-  client.on('connect', () => connectionsOpened++);
-  const log = [];
-  const waiters = new Set();
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const entry = { sent: performance.now(), at: 0, ok: false };
-      try {
-        const response = await client.request({ method: 'GET', path: '/' });
-        const text = await response.body.text();
-        entry.at = performance.now();
-        entry.status = response.statusCode;
-        if (response.statusCode >= 200 && response.statusCode < 300) {
-          entry.ok = true;
-          try {
-            entry.version = JSON.parse(text).version ?? '?';
-          } catch {
-            entry.version = '?';
-          }
-        }
-      } catch (error) {
-        entry.at = performance.now();
-        entry.error = error.code ?? error.name ?? 'Error';
-      }
-      log.push(entry);
-      for (const waiter of waiters) waiter(entry);
-      await sleep(POLL_PAUSE_MS);
-    }
-  })();
-
-  return {
-    log,
-    connectionsOpened: () => connectionsOpened,
-    /** The first entry from index `from` on that satisfies `test`, or null after `timeoutMs`. */
-    waitFor(test, from, timeoutMs) {
-      const seen = log.slice(from).find(test);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          resolve(null);
-        }, timeoutMs);
-        const waiter = (entry) => {
-          if (!test(entry)) return;
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          resolve(entry);
-        };
-        waiters.add(waiter);
-      });
-    },
-    async stop() {
-      running = false;
-      await Promise.race([loop, sleep(12_000)]);
-      await client.destroy().catch(() => undefined);
-    },
   };
 }
 
@@ -334,10 +261,10 @@ async function measure(tool, runId) {
   const version = (n) => `${tool}-${runId}-${String(n).padStart(2, '0')}`;
   await app.setVersion(version(0));
   const started = tool === 'dev' ? await startFwDev(app) : await startBaseline(app);
-  const poller = startPoller(started.origin);
+  const poller = startRequestLoad(started.origin, { connections: 1, pauseMs: POLL_PAUSE_MS, readVersion: true });
   const result = { tool, dir: path.relative(repoRoot, app.dir), origin: started.origin, startup: {}, saves: [], aborted: null };
   try {
-    const first = await poller.waitFor((e) => e.ok && e.version === version(0), 0, SAVE_TIMEOUT_MS);
+    const first = await poller.waitFor((e) => e.ok && e.version === version(0), SAVE_TIMEOUT_MS, 0);
     if (!first) throw new Error(`${tool}: no answer from the first version within ${SAVE_TIMEOUT_MS} ms`);
     result.startup = tool === 'dev'
       ? { readyLineMs: round(started.startupMs), fwReadyInMs: started.readyInMs }
@@ -351,7 +278,7 @@ async function measure(tool, runId) {
       const savedAt = performance.now();
       await app.setVersion(v);
       const writtenAt = performance.now();
-      const served = await poller.waitFor((e) => e.ok && e.version === v, from, SAVE_TIMEOUT_MS);
+      const served = await poller.waitFor((e) => e.ok && e.version === v, SAVE_TIMEOUT_MS, from);
       result.saves.push({ n, version: v, savedAt, writeMs: writtenAt - savedAt, servedAt: served?.at ?? null });
       timeoutsInARow = served ? 0 : timeoutsInARow + 1;
       if (timeoutsInARow >= MAX_TIMEOUTS_IN_A_ROW) {
@@ -363,7 +290,7 @@ async function measure(tool, runId) {
   } finally {
     const stoppedAt = performance.now();
     await poller.stop();
-    result.connectionsOpened = poller.connectionsOpened();
+    result.connectionsOpened = poller.connects.length;
     // Kill the tool before the next one runs; the copy goes too.
     for (const proc of started.procs) await stopGroup(proc, { signal: null });
     await removeTempDir(app.dir);

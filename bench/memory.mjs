@@ -17,7 +17,7 @@ import { startCluster, startSingle } from './lib/baselines.mjs';
 import { prepareFwApp, startFw } from './lib/fw-process.mjs';
 import { cannon, firstResponse } from './lib/load.mjs';
 import { freePort, log, rssOf, sleep } from './lib/procs.mjs';
-import { machine } from './lib/results.mjs';
+import { runClock } from './lib/results.mjs';
 import { isMainModule, runBenchScript } from './lib/script.mjs';
 import { mb, median, ratio, rotate, round } from './lib/stats.mjs';
 
@@ -34,8 +34,7 @@ export function memoryConfig(quick) {
 /** `app`: an fw app from prepareFwApp() to reuse (the runner builds one for every phase). */
 export async function runMemory({ quick = false, app: given } = {}) {
   const config = memoryConfig(quick);
-  const startedAt = new Date();
-  const t0 = performance.now();
+  const clock = runClock(NAME, { quick, config });
   const app = given ?? (await prepareFwApp('memory'));
   const samples = [];
   for (let r = 0; r < config.repeats; r++) {
@@ -47,12 +46,7 @@ export async function runMemory({ quick = false, app: given } = {}) {
     }
   }
   const result = {
-    bench: NAME,
-    date: startedAt.toISOString(),
-    durationS: round((performance.now() - t0) / 1000),
-    quick,
-    machine: machine(),
-    config,
+    ...clock.header(),
     samples,
   };
   result.summary = summarize(result);

@@ -24,7 +24,7 @@ import { startCluster, startSingle } from './lib/baselines.mjs';
 import { prepareFwApp, startFw, whenGone } from './lib/fw-process.mjs';
 import { firstResponse, startRequestLoad, windowSummary } from './lib/load.mjs';
 import { freePort, log, sleep } from './lib/procs.mjs';
-import { machine } from './lib/results.mjs';
+import { runClock } from './lib/results.mjs';
 import { isMainModule, runBenchScript } from './lib/script.mjs';
 import { busiestShare, median, mergeCounts, quantile, ratio, rotate, round, splitText, sum } from './lib/stats.mjs';
 
@@ -40,8 +40,7 @@ export function reloadConfig(quick) {
 /** `app`: an fw app from prepareFwApp() to reuse (the runner builds one for every phase). */
 export async function runReload({ quick = false, app: given } = {}) {
   const config = reloadConfig(quick);
-  const startedAt = new Date();
-  const t0 = performance.now();
+  const clock = runClock(NAME, { quick, config });
   const app = given ?? (await prepareFwApp('reload'));
   const [fw, cluster] = await Promise.all([startFw(app, { workers: config.workers }), startCluster({ workers: config.workers })]);
   const contenders = { fw, cluster };
@@ -57,12 +56,7 @@ export async function runReload({ quick = false, app: given } = {}) {
       }
     }
     const result = {
-      bench: NAME,
-      date: startedAt.toISOString(),
-      durationS: round((performance.now() - t0) / 1000),
-      quick,
-      machine: machine(),
-      config,
+      ...clock.header(),
       sessions,
     };
     result.summary = summarize(result);

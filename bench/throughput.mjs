@@ -22,7 +22,7 @@ import { startCluster, startSingle } from './lib/baselines.mjs';
 import { prepareFwApp, startFw, whenGone } from './lib/fw-process.mjs';
 import { cannon } from './lib/load.mjs';
 import { cpuTimeMs, log, sleep } from './lib/procs.mjs';
-import { machine } from './lib/results.mjs';
+import { runClock } from './lib/results.mjs';
 import { isMainModule, runBenchScript } from './lib/script.mjs';
 import { busiestShare, median, ratio, rotate, round, splitText, sum } from './lib/stats.mjs';
 
@@ -38,8 +38,7 @@ export function throughputConfig(quick) {
 /** `app`: an fw app from prepareFwApp() to reuse (the runner builds one for every phase). */
 export async function runThroughput({ quick = false, app: given } = {}) {
   const config = throughputConfig(quick);
-  const startedAt = new Date();
-  const t0 = performance.now();
+  const clock = runClock(NAME, { quick, config });
   const app = given ?? (await prepareFwApp('throughput'));
   const names = ['single', 'cluster', 'fw'];
   const startAll = async (which) => {
@@ -97,12 +96,8 @@ export async function runThroughput({ quick = false, app: given } = {}) {
   }
 
   const result = {
-    bench: NAME,
-    date: startedAt.toISOString(),
-    durationS: round((performance.now() - t0) / 1000),
-    quick,
-    machine: machine(),
-    config,
+
+    ...clock.header(),
     contenders: {
       single: 'plain Fastify, one process (bench/fixtures/single.mjs)',
       cluster: `node:cluster, ${config.workers} workers, default scheduling (round-robin on Linux), hand-written rolling restart on SIGHUP (bench/fixtures/cluster.mjs)`,

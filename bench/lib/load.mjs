@@ -116,6 +116,14 @@ export async function cannon(url, { connections = 32, durationS = 5, timeoutS = 
   };
 }
 
+function versionOf(text) {
+  try {
+    return JSON.parse(text).version ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
 /** What kind of failure an error is, e.g. `ECONNRESET` or `UND_ERR_SOCKET (other side closed)`. */
 export function errorKind(error) {
   const code = error?.code ?? error?.name ?? 'Error';
@@ -136,11 +144,12 @@ export function latencySummary(values) {
 // ─────────────────────────────────────────────────────── undici per request ──
 
 /**
- * A never-retrying keep-alive load. Each entry of `log`: `{ sent, at, ok, status?, error?, pid, client }`
- * (times are performance.now()). `waitFor(test, timeoutMs)` resolves with the first entry from
- * now on that passes `test`, or null.
+ * A never-retrying keep-alive load. Each entry of `log`: `{ sent, at, ok, status?, error?, pid,
+ * client, version? }` (times are performance.now(); `version`, from the JSON body, with
+ * `readVersion`). `waitFor(test, timeoutMs, from)` resolves with the first entry from index `from`
+ * (default: from now on) that passes `test`, or null.
  */
-export function startRequestLoad(origin, { connections = 32, path = '/', pauseMs = 0 } = {}) {
+export function startRequestLoad(origin, { connections = 32, path = '/', pauseMs = 0, readVersion = false } = {}) {
   const log = [];
   const connects = [];
   const waiters = new Set();
@@ -161,11 +170,12 @@ export function startRequestLoad(origin, { connections = 32, path = '/', pauseMs
       const entry = { sent: performance.now(), at: 0, ok: false, pid: null, client: index };
       try {
         const response = await client.request({ method: 'GET', path });
-        await response.body.dump();
+        const text = readVersion ? await response.body.text() : await response.body.dump();
         entry.at = performance.now();
         entry.status = response.statusCode;
         entry.ok = response.statusCode >= 200 && response.statusCode < 300;
         entry.pid = Number(response.headers['x-worker']) || null;
+        if (readVersion && entry.ok) entry.version = versionOf(text);
       } catch (error) {
         entry.at = performance.now();
         entry.error = errorKind(error);
@@ -180,7 +190,9 @@ export function startRequestLoad(origin, { connections = 32, path = '/', pauseMs
   return {
     log,
     connects,
-    waitFor(test, timeoutMs) {
+    waitFor(test, timeoutMs, from = log.length) {
+      const seen = log.slice(from).find(test);
+      if (seen) return Promise.resolve(seen);
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           waiters.delete(waiter);

@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { resultsDir } from './procs.mjs';
 import { round } from './stats.mjs';
 
@@ -19,6 +20,15 @@ export async function writeResult(name, quick, data) {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
+}
+
+/** Starts timing a bench run; `header()` is the head every result file begins with. */
+export function runClock(name, { quick, config }) {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  return {
+    header: () => ({ bench: name, date: startedAt.toISOString(), durationS: round((performance.now() - t0) / 1000), quick, machine: machine(), config }),
+  };
 }
 
 export function machine() {

@@ -62,7 +62,7 @@ export interface WorkerStats {
   /** Requests answered since the worker started. */
   served: number;
   inFlight: number;
-  /** Kept-alive connections: open after a response, waiting for the next request. */
+  /** Connections a `Connection: close` could still move: HTTP ones not streaming a response. */
   connections?: number;
 }
 

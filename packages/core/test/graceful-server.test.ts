@@ -36,7 +36,7 @@ describe('GracefulServer: kept-alive connections', () => {
   it('counts the connections kept alive after a response, and lets the asked number go after their next response', async () => {
     const { graceful, get } = await start();
     await Promise.all([get(), get(), get(), get()]);
-    expect(graceful.keptAliveConnections).toBe(4);
+    expect(graceful.movableConnections).toBe(4);
 
     expect(graceful.shed(2)).toBe(2);
     const next = await Promise.all([get(), get(), get(), get()]);
@@ -44,7 +44,7 @@ describe('GracefulServer: kept-alive connections', () => {
     expect(next.filter((response) => response.connection === 'keep-alive')).toHaveLength(2);
     // The two closed after their response; the other two stay.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(graceful.keptAliveConnections).toBe(2);
+    expect(graceful.movableConnections).toBe(2);
   });
 
   it('does not count a response that is streaming: a Connection: close could not move it', async () => {
@@ -61,6 +61,6 @@ describe('GracefulServer: kept-alive connections', () => {
     void get('/stream').catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(graceful.requestsInFlight).toBe(1);
-    expect(graceful.keptAliveConnections).toBe(1);
+    expect(graceful.movableConnections).toBe(1);
   });
 });

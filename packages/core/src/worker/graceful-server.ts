@@ -18,13 +18,8 @@ export class GracefulServer {
   private draining = false;
   private listening = false;
   private readonly inFlight = new Set<ServerResponse>();
-  /**
-   * Connections that finished a response and stay open for the next: the ones a `Connection:
-   * close` can move. An upgraded one (WebSocket) or one streaming a long response is not here.
-   */
-  private readonly keptAlive = new Set<Socket>();
-  /** Sockets whose close already removes them from `keptAlive` (one listener each). */
-  private readonly watched = new WeakSet<Socket>();
+  /** Open connections that have carried an HTTP request (an upgraded WebSocket never does). */
+  private readonly httpSockets = new Set<Socket>();
   /** Connections to end after their next response, to spread them over the workers (`shed`). */
   private readonly shedding = new WeakSet<Socket>();
   /** Responses completed since the worker started. */
@@ -34,14 +29,10 @@ export class GracefulServer {
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
       if (this.draining || this.shedding.has(socket)) closeAfter(res);
-      this.keptAlive.delete(socket);
-      res.once('finish', () => {
-        if (socket.destroyed || res.getHeader('connection') === 'close') return;
-        this.keptAlive.add(socket);
-        if (this.watched.has(socket)) return;
-        this.watched.add(socket);
-        socket.once('close', () => this.keptAlive.delete(socket));
-      });
+      if (!this.httpSockets.has(socket)) {
+        this.httpSockets.add(socket);
+        socket.once('close', () => this.httpSockets.delete(socket));
+      }
       this.inFlight.add(res);
       res.once('close', () => {
         this.inFlight.delete(res);
@@ -72,10 +63,15 @@ export class GracefulServer {
    * has not started yet. A streaming response (its headers sent) or an upgraded socket cannot be
    * moved, so it is not counted: a worker full of them is never asked to shed in vain.
    */
-  get keptAliveConnections(): number {
-    let movable = this.keptAlive.size;
-    for (const res of this.inFlight) if (!res.headersSent) movable++;
-    return movable;
+  get movableConnections(): number {
+    return this.httpSockets.size - this.streamingSockets().size;
+  }
+
+  /** Sockets whose response is under way with its headers sent: a `Connection: close` is too late for it. */
+  private streamingSockets(): Set<Socket> {
+    const streaming = new Set<Socket>();
+    for (const res of this.inFlight) if (res.headersSent && res.socket) streaming.add(res.socket);
+    return streaming;
   }
 
   /**
@@ -92,9 +88,10 @@ export class GracefulServer {
       this.shedding.add(res.socket!);
       marked++;
     }
-    for (const socket of this.keptAlive) {
+    const streaming = this.streamingSockets();
+    for (const socket of this.httpSockets) {
       if (marked >= count) break;
-      if (this.shedding.has(socket)) continue;
+      if (this.shedding.has(socket) || streaming.has(socket)) continue;
       this.shedding.add(socket);
       marked++;
     }

@@ -139,7 +139,7 @@ function startHeartbeat(): void {
         rss: process.memoryUsage.rss(),
         served: servers.reduce((sum, server) => sum + server.served, 0),
         inFlight: servers.reduce((sum, server) => sum + server.requestsInFlight, 0),
-        connections: servers.reduce((sum, server) => sum + server.keptAliveConnections, 0),
+        connections: servers.reduce((sum, server) => sum + server.movableConnections, 0),
       },
     });
   beat();
