@@ -51,7 +51,7 @@ describe('fw: bad input is refused with one clear line, exit code 2, nothing sta
       await writeFile(configFile, "import { defineConfig } from 'fw';\nexport default defineConfig({ port: 'eighty' as never });\n");
       expectRefused(await fw(['start', app.dir]), /invalid port: "eighty" in fw\.config\.ts: expected a whole number/);
       await writeFile(configFile, 'export default { prot: 3000 };\n');
-      expectRefused(await fw(['start', app.dir]), /unknown setting "prot" in fw\.config\.ts: known settings are entry, port/);
+      expectRefused(await fw(['start', app.dir]), /unknown setting "prot" in fw\.config\.ts: known settings are entry, entryKind, port/);
       await writeFile(configFile, 'export default { port: 3000 ;\n');
       expectRefused(await fw(['start', app.dir]), /fw\.config\.ts could not be loaded: fw\.config\.ts:1:\d+: Expected "}" but found ";"/);
     } finally {

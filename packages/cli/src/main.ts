@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
-import { BuildError } from './build/bundle.js';
+import { BuildError, MissingEntryError } from '@fw/build';
 import { UsageError } from './usage-error.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -45,7 +45,7 @@ async function main(rawArgs: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || (error instanceof Error && error.name === 'CLIError')) {
+  if (error instanceof UsageError || error instanceof MissingEntryError || (error instanceof Error && error.name === 'CLIError')) {
     process.stderr.write(`fw: ${error.message}\n`);
     process.exitCode = 2;
     return;

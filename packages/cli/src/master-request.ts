@@ -1,5 +1,6 @@
 import type { ArgsDef } from 'citty';
-import { appPaths, type ControlRequest, type ControlResponse, controlRequest } from '@fw/runtime';
+import { type ControlRequest, type ControlResponse, controlRequest } from '@fw/runtime';
+import { appPaths } from '@fw/core';
 import { resolveAppDir } from './app-context.js';
 import { dirArg } from './args.js';
 

@@ -3,16 +3,18 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { paint } from './paint.js';
 import { Supervisor, type BuildRef, type RolloutOutcome } from '@fw/core';
-import { bindAll, describeEvent } from '@fw/runtime';
+import { bindAll, describeEvent } from '@fw/core';
 import { readEnvFiles } from './env-file.js';
 import { writeErrorPage } from './error-page.js';
-import { IncrementalBuilder, type BuildOutcome } from './incremental-builder.js';
+import { DevReleases, type BuildOutcome } from './dev-releases.js';
 import { startTypecheck } from './typecheck.js';
 import { WarmSpawner } from './warm-spawner.js';
-import { watchApp, type Change } from './watcher.js';
+import { type AppWatcher, type Change, watchApp } from './watcher.js';
 
 export interface DevSettings {
   entry: string;
+  /** What the entry exports, when fw.config.ts says (the worker detects it otherwise). */
+  entryKind?: string;
   host: string;
   port: number;
 }
@@ -65,7 +67,11 @@ export async function runDevServer(options: DevOptions): Promise<number> {
   const spawner = new WarmSpawner({
     sockets,
     cwd: options.appDir,
-    env: { NODE_ENV: process.env.NODE_ENV ?? 'development', FW_GRACEFUL_TIMEOUT_MS: String(DEV_GRACEFUL_TIMEOUT_MS), FW_FORWARD_WHILE_DRAINING: '1' },
+    env: {
+      NODE_ENV: process.env.NODE_ENV ?? 'development',
+      FW_GRACEFUL_TIMEOUT_MS: String(DEV_GRACEFUL_TIMEOUT_MS),
+      ...(options.entryKind ? { FW_ENTRY_KIND: options.entryKind } : {}),
+    },
     dotenv: () => dotenv,
     spares: options.spares ?? DEFAULT_SPARES,
   });
@@ -84,10 +90,13 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     if (line && event.type !== 'rollout-refused') debug(`  ${line}`);
   });
 
-  let builder = new IncrementalBuilder(options.appDir, settings.entry);
+  let builder = new DevReleases(options.appDir, settings.entry);
   /** What the port serves now: the app (with its bundle's hash), an error page, or nothing yet. */
   let serving: { kind: 'app'; hash: string } | { kind: 'error' } | undefined;
   let lastExternals: string[] = [];
+  /** The app's folder and the linked workspace packages the last good build imported. */
+  let watchedRoots: string[] = [options.appDir];
+  let watcher: AppWatcher | undefined;
 
   const rollOut = async (build: BuildRef): Promise<RolloutOutcome> => {
     nextBuild = build;
@@ -154,6 +163,8 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       return;
     }
     lastExternals = build.externals;
+    watchedRoots = build.roots;
+    watcher?.add(build.roots);
     if (!trigger.force && !forceOwed && serving?.kind === 'app' && serving.hash === build.hash) {
       debug(`  ${trigger.reason}: the bundle did not change (build ${build.ms} ms)`);
       return;
@@ -221,7 +232,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
         }
         if (next.entry !== settings.entry) {
           await builder.dispose();
-          builder = new IncrementalBuilder(options.appDir, next.entry);
+          builder = new DevReleases(options.appDir, next.entry);
         }
         settings = next;
       } catch (error) {
@@ -236,7 +247,8 @@ export async function runDevServer(options: DevOptions): Promise<number> {
   // First version: build and start it, then warm a spare for the first save.
   request({ reason: 'start', files: [], at: startedAt, force: true });
   await running;
-  const watcher = watchApp(options.appDir, (changes) => void onChanges(changes));
+  watcher = watchApp(options.appDir, (changes) => void onChanges(changes));
+  watcher.add(watchedRoots);
   await watcher.ready;
   const address = sockets[0]!.address;
   say(`\n  ${paint('bold', 'fw dev')}  ${paint('cyan', address)}  ${paint('dim', `ready in ${Math.round(performance.now() - startedAt)} ms`)}`);
@@ -249,7 +261,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     const stop = (force: boolean) => {
       if (stopping && !force) return;
       stopping = (async () => {
-        await watcher.close();
+        await watcher?.close();
         keys?.close();
         typecheck?.stop();
         closed = true;

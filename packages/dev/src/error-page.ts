@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildRef } from '@fw/core';
-import { appPaths, BUILD_ENTRY_FILE } from '@fw/runtime';
+import { appPaths } from '@fw/core';
 
 let count = 0;
 
@@ -12,7 +12,7 @@ let count = 0;
  */
 export async function writeErrorPage(appDir: string, title: string, detail: string): Promise<BuildRef> {
   const id = `error-${++count}`;
-  const folder = path.join(appPaths(appDir).fw, 'dev', 'builds', id);
+  const folder = path.join(appPaths(appDir).devBuilds, id);
   await mkdir(folder, { recursive: true });
   const text = `${title}\n\n${stripAnsi(detail)}`;
   const html = `<!doctype html><meta charset="utf-8"><title>fw dev: ${escapeHtml(title)}</title>` +
@@ -27,8 +27,9 @@ export default function errorPage(req, res) {
   res.end(wantsHtml ? html : text);
 }
 `;
-  await writeFile(path.join(folder, BUILD_ENTRY_FILE), source);
-  return { id, entry: path.join(folder, BUILD_ENTRY_FILE) };
+  const entry = path.join(folder, 'error-page.mjs');
+  await writeFile(entry, source);
+  return { id, entry };
 }
 
 function escapeHtml(text: string): string {

@@ -1,4 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { forkWorker, type ForkedWorker, type ForkSpawnerOptions, type Spawner, type SpawnRequest, type WorkerProcess } from '@fw/core';
+
+/** fw dev's own worker script: production's worker plus warm spares and forwarding while draining. */
+export const devWorkerScript = fileURLToPath(new URL('./worker/main.js', import.meta.url));
 
 export interface WarmSpawnerOptions extends ForkSpawnerOptions {
   /** The `.env` values, read when a worker is handed its build (a spare was started before). */
@@ -26,7 +30,11 @@ export class WarmSpawner implements Spawner {
   /** How the last worker was started, for --debug. */
   lastStart: 'spare' | 'cold' = 'cold';
 
-  constructor(private readonly options: WarmSpawnerOptions) {}
+  private readonly options: WarmSpawnerOptions;
+
+  constructor(options: WarmSpawnerOptions) {
+    this.options = { workerScript: devWorkerScript, ...options };
+  }
 
   spawn(request: SpawnRequest): WorkerProcess {
     const identity = {

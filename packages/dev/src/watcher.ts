@@ -26,11 +26,20 @@ export function classify(relative: string): ChangeKind {
   return 'source';
 }
 
+export interface AppWatcher {
+  ready: Promise<void>;
+  /** Watches these folders too (linked workspace packages the app came to import); known ones are skipped. */
+  add(folders: readonly string[]): void;
+  close(): Promise<void>;
+}
+
 /**
  * Watches the app folder (not node_modules, .fw, .git) and reports each burst of changes once:
- * events closer together than `quietMs` form one batch.
+ * events closer together than `quietMs` form one batch. Paths are relative to the app folder
+ * (`../../packages/shared/src/a.ts` for a linked package's file).
  */
-export function watchApp(appDir: string, onBatch: (changes: Change[]) => void, quietMs = 5): { ready: Promise<void>; close(): Promise<void> } {
+export function watchApp(appDir: string, onBatch: (changes: Change[]) => void, quietMs = 5): AppWatcher {
+  const watched = new Set([appDir]);
   let batch: Change[] = [];
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(appDir, {
@@ -51,6 +60,11 @@ export function watchApp(appDir: string, onBatch: (changes: Change[]) => void, q
   watcher.on('add', onEvent).on('change', onEvent).on('unlink', onEvent);
   return {
     ready: new Promise((resolve) => watcher.once('ready', () => resolve())),
+    add: (folders) => {
+      const fresh = folders.filter((folder) => !watched.has(folder));
+      for (const folder of fresh) watched.add(folder);
+      if (fresh.length > 0) watcher.add(fresh);
+    },
     close: async () => {
       clearTimeout(timer);
       await watcher.close();

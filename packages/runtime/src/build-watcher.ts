@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { appPaths } from './app-paths.js';
+import { appPaths } from '@fw/core';
 
 /**
  * `fw start --watch`: a new complete build in `.fw/build` (published by `fw build`, which

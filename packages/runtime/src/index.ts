@@ -1,14 +1,8 @@
 export { runMaster } from './master.js';
 export { renderMetrics } from './metrics.js';
 export type { MasterOptions } from './master.js';
-export { appPaths, BUILD_ENTRY_FILE } from './app-paths.js';
-export { latestBuild, hasBuild, publishBuild, NoBuildError } from './build-store.js';
 export { controlRequest, ControlUnavailableError } from './control-client.js';
 export type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 export { runningMasterPid, AlreadyRunningError, isAlive } from './pid-file.js';
-export { BindError, bindAll, parseBind } from './sockets.js';
-export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
-export { describeEvent } from './lifecycle-log.js';
 export { renderSystemdUnits, notifySystemd } from './systemd.js';
 export type { SystemdUnitOptions } from './systemd.js';
-export { inheritedSockets } from './sockets.js';

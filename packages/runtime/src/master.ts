@@ -1,14 +1,10 @@
-import { ForkSpawner, Supervisor, serializeError, type RolloutOutcome } from '@fw/core';
-import { appPaths } from './app-paths.js';
-import { latestBuild } from './build-store.js';
+import { adoptSockets, appPaths, bindAll, describeEvent, eventFields, ForkSpawner, inheritedSockets, latestBuild, Supervisor, serializeError, type Bind, type RolloutOutcome } from '@fw/core';
 import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
 import { watchBuilds } from './build-watcher.js';
-import { describeEvent, eventFields } from './lifecycle-log.js';
 import { createMasterLog, type LogFormat } from './master-log.js';
 import { serveMetrics } from './metrics.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
-import { adoptSockets, bindAll, inheritedSockets, type Bind } from './sockets.js';
 import { readHandover, reportToPredecessor, startSuccessor } from './upgrade.js';
 import { notifySystemd } from './systemd.js';
 

@@ -7,7 +7,7 @@ const args = {
   ...dirArg,
   port: { type: 'string', description: 'TCP port (default 3000, or PORT)' },
   host: { type: 'string', description: 'Address to listen on (default 127.0.0.1, or HOST)' },
-  entry: { type: 'string', description: 'The app entry (default src/app.ts)' },
+  entry: { type: 'string', description: 'The app entry (default: src/app.ts, src/server.ts, src/main.ts, src/index.ts, then package.json main)' },
   debug: { type: 'boolean', description: 'Print where the milliseconds of every reload go' },
   typecheck: { type: 'boolean', description: 'Run tsc --noEmit --watch beside the server (never blocks a reload)' },
   spares: { type: 'string', description: 'Warm spare workers kept ready for the next save (default 2; 0 for none, less memory)' },
@@ -28,6 +28,7 @@ export default defineCommand({
     process.exitCode = await runDevServer({
       appDir: settings.appDir,
       entry: settings.entry,
+      ...(settings.entryKind ? { entryKind: settings.entryKind } : {}),
       host: settings.host,
       port: settings.port,
       debug: parsed.debug === true,

@@ -20,7 +20,8 @@ import {
   type Color,
   type Upstream,
 } from '@fw/proxy';
-import { appPaths, controlRequest, runningMasterPid } from '@fw/runtime';
+import { controlRequest, runningMasterPid } from '@fw/runtime';
+import { appPaths } from '@fw/core';
 import { appSettings, resolveAppDir } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import type { Settings } from '../config/settings.js';

@@ -1,8 +1,8 @@
 import { defineCommand } from 'citty';
-import { hasBuild, parseBind, runMaster } from '@fw/runtime';
+import { runMaster } from '@fw/runtime';
+import { hasBuild, parseBind } from '@fw/core';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
-import { buildApp } from '../build/bundle.js';
 import { UsageError } from '../usage-error.js';
 
 function checkHealthPath(value: string): string {
@@ -34,7 +34,7 @@ const args = {
   workers: { type: 'string', description: 'Worker processes (default: CPU count, or WEB_CONCURRENCY)' },
   'graceful-timeout': { type: 'string', description: 'Seconds a draining worker may take (default 30)' },
   'boot-timeout': { type: 'string', description: 'Seconds a new worker may take to become ready (default 30)' },
-  entry: { type: 'string', description: 'The app entry, used when there is no build yet (default src/app.ts)' },
+  entry: { type: 'string', description: 'The app entry, used when there is no build yet (found as fw build finds it)' },
   timeout: { type: 'string', description: 'Seconds a worker may go without a heartbeat before it is replaced (default 30)' },
   'max-requests': { type: 'string', description: 'Recycle a worker after this many requests (default 0: never)' },
   'max-requests-jitter': { type: 'string', description: 'Up to this many more requests per worker, so they do not recycle together' },
@@ -80,7 +80,8 @@ export default defineCommand({
       throw new UsageError(`invalid --log-format "${logFormat}": expected text or json`);
     }
     if (!(await hasBuild(settings.appDir))) {
-      const result = await buildApp(settings.appDir, settings.entry);
+      const { publishRelease } = await import('@fw/build');
+      const result = await publishRelease(settings.appDir, settings.entry);
       process.stdout.write(`[fw] no build yet: built ${settings.entry} (build ${result.build.id}) in ${result.ms} ms\n`);
     }
     // Reading fw.config.ts or building started esbuild's service process; the master needs
@@ -102,6 +103,7 @@ export default defineCommand({
       watch: parsed.watch === true,
       logFormat,
       trustProxy: settings.trustProxy,
+      ...(settings.entryKind ? { env: { FW_ENTRY_KIND: settings.entryKind } } : {}),
       ...(parsed['health-path'] ? { healthPath: checkHealthPath(parsed['health-path']) } : {}),
       ...(parsed.instance ? { instance: checkInstance(parsed.instance) } : {}),
       ...(parsed['log-file'] ? { logFile: parsed['log-file'] } : {}),

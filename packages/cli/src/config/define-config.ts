@@ -1,7 +1,15 @@
 /** What `fw.config.ts` may set. Command-line flags override it, and the environment does too. */
 export interface FwConfig {
-  /** The app's entry, relative to the app folder. Default `src/app.ts`. */
+  /**
+   * The app's entry, relative to the app folder. Default: the first of `src/app.ts`, `src/server.ts`,
+   * `src/main.ts`, `src/index.ts` (or .mts, .cts, .js, .mjs, .cjs), then package.json's `main`.
+   */
   entry?: string;
+  /**
+   * What the entry's default export is, where fw cannot tell by itself: a Fastify `'plugin'`
+   * `(fastify, opts)` or a `(req, res)` `'listener'` (also `'factory'`, `'instance'`). Detected when unset.
+   */
+  entryKind?: 'instance' | 'factory' | 'plugin' | 'listener';
   /** TCP port to listen on. Default 3000; `PORT` and `--port` override. */
   port?: number;
   /** Address to listen on. Default `127.0.0.1`; `HOST` and `--host` override. */

@@ -10,6 +10,7 @@ export const CONFIG_FILES = ['fw.config.ts', 'fw.config.mts', 'fw.config.js', 'f
 /** Built on first use: zod is only loaded when the app has a config file. */
 const configSchema = (z: typeof Zod) => z.strictObject({
   entry: z.string().optional(),
+  entryKind: z.enum(['instance', 'factory', 'plugin', 'listener']).optional(),
   port: z.unknown().optional(),
   host: z.unknown().optional(),
   workers: z.unknown().optional(),

@@ -3,10 +3,13 @@ import path from 'node:path';
 import { parseTrust, type TrustSetting } from '@fw/proxy';
 import { UsageError } from '../usage-error.js';
 import type { FwConfig } from './define-config.js';
+import { findEntry } from './find-entry.js';
 
 export interface Settings {
   appDir: string;
   entry: string;
+  /** What the entry exports, when fw.config.ts says (otherwise the worker detects it). */
+  entryKind: FwConfig['entryKind'];
   port: number;
   host: string;
   workers: number;
@@ -51,7 +54,7 @@ const specs: { [K in Key]: Spec<K extends 'entry' | 'host' ? string : number> } 
   maxRequests: { flag: '--max-requests', env: ['FW_MAX_REQUESTS'], expected: 'a whole number, 0 for no limit, e.g. 10000', default: () => 0, parse: wholeNumber(0, Number.MAX_SAFE_INTEGER) },
   maxRequestsJitter: { flag: '--max-requests-jitter', env: ['FW_MAX_REQUESTS_JITTER'], expected: 'a whole number, e.g. 500', default: () => 0, parse: wholeNumber(0, Number.MAX_SAFE_INTEGER) },
   maxMemory: { flag: '--max-memory', env: ['FW_MAX_MEMORY'], expected: 'megabytes, 0 for no limit, e.g. 512', default: () => 0, parse: wholeNumber(0, 1_048_576) },
-  entry: { flag: '--entry', env: [], expected: 'a path such as src/app.ts', default: () => 'src/app.ts', parse: text },
+  entry: { flag: '--entry', env: [], expected: 'a path such as src/app.ts', default: () => '', parse: text },
   port: { flag: '--port', env: ['PORT'], expected: 'a whole number from 0 to 65535, e.g. 3000', default: () => 3000, parse: wholeNumber(0, 65_535) },
   host: { flag: '--host', env: ['HOST'], expected: 'an address such as 127.0.0.1 or 0.0.0.0', default: () => '127.0.0.1', parse: text },
   workers: { flag: '--workers', env: ['WEB_CONCURRENCY'], expected: 'a whole number from 1 to 256, e.g. 2', default: () => availableParallelism(), parse: wholeNumber(1, 256) },
@@ -90,7 +93,8 @@ export function resolveSettings(sources: SettingSources): Settings {
   };
   return {
     appDir: sources.appDir,
-    entry: pick('entry') as string,
+    entry: (pick('entry') as string) || findEntry(sources.appDir),
+    entryKind: sources.config.entryKind,
     port: pick('port') as number,
     host: pick('host') as string,
     workers: pick('workers') as number,

@@ -1,5 +1,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { describe, detectEntryKind, ENTRY_KINDS, type EntryExports, type EntryKind } from './entry-kind.js';
 
 /** The part of a Fastify instance fw uses; duck-typed so core does not depend on Fastify. */
 export interface FastifyLike {
@@ -8,6 +10,7 @@ export interface FastifyLike {
   listen(options: Record<string, unknown>): Promise<string>;
   close(): PromiseLike<unknown>;
   routing(req: IncomingMessage, res: ServerResponse): void;
+  register(plugin: unknown, options?: unknown): unknown;
 }
 
 export type LoadedApp =
@@ -19,33 +22,101 @@ export class AppContractError extends Error {
 }
 
 const contract =
-  'The entry must default-export a Fastify instance, a function (sync or async) returning one, ' +
-  'or a (req, res) request listener.';
+  'The entry must default-export a Fastify instance, a function returning one, a Fastify plugin ' +
+  '(fastify, opts), or a (req, res) request listener.';
+
+export interface LoadTimings {
+  importMs?: number;
+}
 
 /**
  * Imports the built entry and turns its default export into something fw can serve, awaiting the
- * app's own start-up (`ready()` for Fastify). A function with two or more parameters is a request
- * listener; any other function is a factory.
+ * app's own start-up (`ready()` for Fastify). What the export is gets decided here, once: see
+ * entry-kind.ts. `declared` (fw.config.ts `entryKind`) settles what detection cannot.
  */
-export async function loadApp(entry: string, timings: { importMs?: number } = {}): Promise<LoadedApp> {
+export async function loadApp(entry: string, timings: LoadTimings = {}, declared?: EntryKind): Promise<LoadedApp> {
   const startedAt = performance.now();
-  const module = (await import(pathToFileURL(entry).href)) as { default?: unknown };
+  const module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
   timings.importMs = performance.now() - startedAt;
-  if (!('default' in module) || module.default === undefined) {
-    throw new AppContractError(`${entry} has no default export. ${contract}`);
+  const exports = entryExports(module);
+  if (exports.default === undefined) throw new AppContractError(`${entry} has no default export. ${contract}`);
+  const detected = declared ? { kind: declared, why: `entryKind: '${declared}' in fw.config.ts` } : detectEntryKind(exports, isFastify);
+  switch (detected.kind) {
+    case 'invalid':
+      throw new AppContractError(`The default export of ${entry} is ${detected.why}. ${contract}`);
+    case 'ambiguous':
+      throw new AppContractError(
+        `The default export of ${entry} is ${detected.why}: fw cannot tell a Fastify plugin (fastify, opts) from a (req, res) listener. ` +
+          `Say which in fw.config.ts: entryKind: 'plugin' or entryKind: 'listener'.`,
+      );
+    case 'instance':
+      return readyFastify(exports.default, entry, detected.why);
+    case 'factory': {
+      const made = await (exports.default as () => unknown)();
+      if (typeof made === 'function' && !isFastify(made)) return { kind: 'listener', listener: made as RequestListener };
+      return readyFastify(made, entry, `what its factory returned (${describe(made)})`);
+    }
+    case 'plugin':
+      return readyFastify(await registerPlugin(entry, exports), entry, 'the plugin');
+    case 'listener':
+      if (typeof exports.default !== 'function') throw new AppContractError(`The default export of ${entry} is ${describe(exports.default)}, not a (req, res) listener (${detected.why}).`);
+      return { kind: 'listener', listener: exports.default as RequestListener };
   }
-  let exported: unknown = module.default;
-  if (typeof exported === 'function' && exported.length < 2) {
-    exported = await (exported as () => unknown)();
+}
+
+export function isEntryKind(value: string | undefined): value is EntryKind {
+  return ENTRY_KINDS.includes(value as EntryKind);
+}
+
+/**
+ * The default export and `options`, looking through CommonJS: a module compiled from ES syntax
+ * (`__esModule`) or written as `module.exports = { default, options }` has its exports one level in.
+ */
+function entryExports(module: Record<string, unknown>): EntryExports {
+  const outer = module.default as Record<string, unknown> | undefined;
+  const nested =
+    outer !== null && typeof outer === 'object' && !isFastify(outer) && ('__esModule' in outer || typeof outer.default === 'function')
+      ? outer
+      : undefined;
+  const source = nested ?? module;
+  const value = source.default;
+  const options = source.options ?? (typeof value === 'function' ? (value as unknown as Record<string, unknown>).options : undefined);
+  return { default: value, options };
+}
+
+async function readyFastify(value: unknown, entry: string, what: string): Promise<LoadedApp> {
+  if (!isFastify(value)) throw new AppContractError(`${what} in ${entry} is ${describe(value)}, not a Fastify instance. ${contract}`);
+  await value.ready();
+  return { kind: 'fastify', app: value };
+}
+
+/**
+ * Runs a plugin entry the way `fastify start` does: a Fastify instance made with the exported
+ * `options` (from the app's own fastify), the plugin registered without encapsulation (as
+ * fastify-plugin would), `ready()` awaited by the caller.
+ */
+async function registerPlugin(entry: string, exports: EntryExports): Promise<FastifyLike> {
+  let fastify: (options: Record<string, unknown>) => FastifyLike;
+  try {
+    fastify = createRequire(entry)('fastify') as typeof fastify;
+  } catch {
+    throw new AppContractError(`${entry} exports a Fastify plugin, but fastify cannot be loaded from the app: add it (npm install fastify).`);
   }
-  if (isFastify(exported)) {
-    await exported.ready();
-    return { kind: 'fastify', app: exported };
-  }
-  if (typeof exported === 'function') {
-    return { kind: 'listener', listener: exported as RequestListener };
-  }
-  throw new AppContractError(`The default export of ${entry} is ${describe(exported)}. ${contract}`);
+  const exported = exports.options;
+  const serverOptions: Record<string, unknown> = {
+    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    ...(process.env.FW_TRUST_PROXY ? { trustProxy: JSON.parse(process.env.FW_TRUST_PROXY) as unknown } : {}),
+    ...(exported !== null && typeof exported === 'object' ? (exported as Record<string, unknown>) : {}),
+  };
+  const app = fastify(serverOptions);
+  const plugin = exports.default as (...args: unknown[]) => unknown;
+  const open =
+    plugin.length >= 3
+      ? (instance: unknown, options: unknown, done: unknown) => plugin(instance, options, done)
+      : (instance: unknown, options: unknown) => plugin(instance, options);
+  (open as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+  app.register(open, {});
+  return app;
 }
 
 function isFastify(value: unknown): value is FastifyLike {
@@ -54,11 +125,4 @@ function isFastify(value: unknown): value is FastifyLike {
   const candidate = value as Partial<Record<keyof FastifyLike, unknown>>;
   return typeof candidate.ready === 'function' && typeof candidate.routing === 'function' &&
     typeof candidate.listen === 'function' && typeof candidate.server === 'object';
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return `an object (${Object.keys(value).slice(0, 5).join(', ') || 'no keys'})`;
-  return `a ${typeof value}`;
 }

@@ -1,4 +1,6 @@
-import { describeExit, type SupervisorEvent, type WorkerInfo } from '@fw/core';
+import { describeExit } from './exit-codes.js';
+import type { SupervisorEvent } from './supervisor.js';
+import type { WorkerInfo } from './worker-handle.js';
 
 /** One line per lifecycle event, for people reading the master's output or journal. */
 export function describeEvent(event: SupervisorEvent): string | null {

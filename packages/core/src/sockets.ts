@@ -4,7 +4,7 @@ import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { getSystemErrorName } from 'node:util';
-import type { ListeningSocket } from '@fw/core';
+import type { ListeningSocket } from './fork-spawner.js';
 
 export interface TcpBind {
   kind: 'tcp';

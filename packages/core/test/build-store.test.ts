@@ -13,7 +13,11 @@ describe('build store', () => {
     await rm(appDir, { recursive: true, force: true });
   });
 
-  const publish = (text: string) => publishBuild(appDir, (folder) => writeFile(path.join(folder, 'app.mjs'), text));
+  const publish = (text: string) =>
+    publishBuild(appDir, async (folder) => {
+      await writeFile(path.join(folder, 'app.mjs'), text);
+      return { entry: 'app.mjs' };
+    });
 
   it('has no build before the first publish, and says how to make one', async () => {
     await expect(latestBuild(appDir)).rejects.toThrow(NoBuildError);
@@ -29,6 +33,25 @@ describe('build store', () => {
     expect(await readFile(path.join(appDir, '.fw', 'build', 'app.mjs'), 'utf8')).toBe('export default 2');
     // The first reader's entry still holds what it loaded: a later build never changes it.
     expect(await readFile(seen.entry, 'utf8')).toBe('export default 1');
+  });
+
+  it('tells the writer which release came before, so unchanged files can be linked from it', async () => {
+    const seen: (string | undefined)[] = [];
+    const publishSeeing = () =>
+      publishBuild(appDir, async (folder, previous) => {
+        seen.push(previous);
+        await writeFile(path.join(folder, 'app.mjs'), 'export default 1');
+        return { entry: 'app.mjs' };
+      });
+    const first = await publishSeeing();
+    await publishSeeing();
+    expect(seen[0]).toBeUndefined();
+    expect(seen[1]).toBe(path.dirname(first.entry));
+  });
+
+  it('refuses a release whose manifest names a missing entry', async () => {
+    await publishBuild(appDir, async () => ({ entry: 'src/missing.js' }));
+    await expect(latestBuild(appDir)).rejects.toThrow(/has no src\/missing\.js: run "fw build" again/);
   });
 
   it('publishes nothing when writing the build fails', async () => {

@@ -12,10 +12,20 @@ export function appPaths(appDir: string, instance?: string) {
     /** The latest complete build: a symlink into `builds/`, swapped atomically. */
     build: path.join(fw, 'build'),
     builds: path.join(fw, 'builds'),
+    /** fw dev's releases, one per save. */
+    devBuilds: path.join(fw, 'dev', 'builds'),
     pidFile: path.join(fw, `master${suffix}.pid`),
     controlSocket: path.join(fw, `control${suffix}.sock`),
   };
 }
 
-/** The module a worker imports, inside a build folder. */
-export const BUILD_ENTRY_FILE = 'app.mjs';
+/**
+ * Inside a release folder: which module a worker imports. A release mirrors the app's layout, so
+ * the entry's place (e.g. `src/app.js`, or `apps/web/src/app.js` in a monorepo) is written down.
+ */
+export const RELEASE_MANIFEST_FILE = '.fw-release.json';
+
+export interface ReleaseManifest {
+  /** The module a worker imports, relative to the release folder. */
+  entry: string;
+}

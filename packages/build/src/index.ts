@@ -1,0 +1,7 @@
+export { ReleaseBuilder, commonAncestor } from './release-builder.js';
+export { writeRelease } from './release-writer.js';
+export type { WrittenRelease } from './release-writer.js';
+export type { Release, ReleaseFile } from './release.js';
+export { BuildError, MissingEntryError } from './build-errors.js';
+export { publishRelease } from './publish.js';
+export type { PublishedRelease } from './publish.js';

@@ -1,0 +1,273 @@
+/**
+ * The worker's side of the lifecycle: the code that runs inside every worker process. Loads the
+ * app (the app contract), awaits its start-up, reports `booted`; on `serve` listens on the handed
+ * sockets and reports `ready`; on `drain` stops accepting, lets in-flight requests finish, closes
+ * the app and exits. It exits when its master's IPC channel closes: no orphans.
+ *
+ * The production worker script (main.ts) runs it as it is; fw dev's worker script adds warm spares
+ * and forwarding while draining through the hooks below.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { EXIT_BOOT_ERROR, EXIT_LISTEN_ERROR, EXIT_OK, EXIT_ORPHANED } from '../exit-codes.js';
+import { isMasterMessage, type MasterMessage, serializeError, tag, type WorkerMessage } from '../ipc.js';
+import { GracefulServer } from './graceful-server.js';
+import { isEntryKind, type LoadedApp, loadApp } from './load-app.js';
+import { defaultFastifyTrustProxy } from './trust-proxy.js';
+
+const ORPHAN_EXIT_MS = 2_000;
+
+export interface HandedSocket {
+  handle: unknown;
+  address: string;
+}
+
+/** The worker's own view of where it is: the same names as the master's view of it. */
+export type AppWorkerState = 'starting' | 'booted' | 'ready' | 'draining' | 'failed';
+
+export interface AppWorkerHooks {
+  /** A reload drains this worker (`successor`: a newer generation serves the same sockets). */
+  onDrain?(servers: readonly { server: http.Server; address: string }[], successor: boolean): void;
+  /** A master message the base worker does not handle (fw dev's `load`). */
+  onMessage?(message: MasterMessage): void;
+}
+
+export class AppWorker {
+  private readonly gracefulTimeoutMs = Number(process.env.FW_GRACEFUL_TIMEOUT_MS) || 30_000;
+  /** `fw start --health-path`: answered by fw itself, before the app (see answerHealth). */
+  private readonly healthPath = process.env.FW_HEALTH_PATH || undefined;
+  private generation = process.env.FW_GENERATION ?? '?';
+  private readonly sockets: HandedSocket[] = [];
+  private expectedSockets = Number.POSITIVE_INFINITY;
+  private app: LoadedApp | undefined;
+  private servers: GracefulServer[] = [];
+  private state: AppWorkerState = 'starting';
+  private serveRequested = false;
+  private drained: Promise<void> | undefined;
+  private readonly failBoot = (error: unknown) => this.fail(error);
+
+  constructor(private readonly hooks: AppWorkerHooks = {}) {}
+
+  /** Listens to the master, its signals and, until the worker serves, uncaught errors. */
+  attach(): void {
+    process.on('message', (message: unknown, handle: unknown) => {
+      if (isMasterMessage(message)) this.handle(message, handle);
+    });
+    // The master is gone (killed, crashed): finish what is in flight briefly, then leave.
+    process.on('disconnect', () => this.orphaned());
+    // Terminal and control signals are the master's to act on (Ctrl-C reaches the whole process
+    // group); a worker acts only on what the master tells it. SIGTERM alone (a service manager
+    // stopping the group) drains.
+    for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) {
+      process.on(signal, () => undefined);
+    }
+    process.on('SIGTERM', () => void this.drain());
+    // Until the worker serves, any error is a boot error: the build is refused, not restarted.
+    process.on('uncaughtException', this.failBoot);
+    process.on('unhandledRejection', this.failBoot);
+    process.setSourceMapsEnabled(true);
+  }
+
+  /** Set by a spare once it learns which generation it boots for. */
+  setGeneration(generation: number): void {
+    this.generation = String(generation);
+  }
+
+  async boot(entry: string | undefined): Promise<void> {
+    if (!entry) return this.fail(new Error('FW_BUILD_ENTRY is not set: a worker is started by the fw master'));
+    const startedAt = performance.now();
+    if (process.env.FW_TRUST_PROXY) defaultFastifyTrustProxy();
+    const timings: { importMs?: number } = {};
+    try {
+      const declared = process.env.FW_ENTRY_KIND;
+      this.app = await loadApp(entry, timings, isEntryKind(declared) ? declared : undefined);
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (this.state !== 'starting') return;
+    this.state = 'booted';
+    const bootMs = performance.now() - startedAt;
+    this.send({ type: 'booted', bootMs: Math.round(bootMs), importMs: Math.round(timings.importMs ?? 0) });
+    if (this.serveRequested) await this.serve();
+  }
+
+  /** Reports a failed start to the master and exits: the build is refused. */
+  fail(error: unknown): void {
+    if (this.state === 'failed') return;
+    this.state = 'failed';
+    const serialized = serializeError(error);
+    // The master prints it with its own context; say it here only if there is no master to tell.
+    if (!process.connected) {
+      process.stderr.write(`[fw] worker of generation ${this.generation} failed to start:\n${serialized.stack ?? serialized.message}\n`);
+    }
+    this.exitAfterSending({ type: 'boot-error', error: serialized }, EXIT_BOOT_ERROR);
+  }
+
+  private handle(message: MasterMessage, handle: unknown): void {
+    switch (message.type) {
+      case 'socket':
+        this.expectedSockets = message.count;
+        this.sockets[message.index] = { handle, address: message.address };
+        if (this.serveRequested) void this.serve();
+        return;
+      case 'serve':
+        void this.serve();
+        return;
+      case 'drain':
+        void this.drain(message.successor, message.closeIdle === true);
+        return;
+      case 'shed': {
+        if (this.state !== 'ready') return;
+        let left = message.count;
+        for (const server of this.servers) left -= server.shed(left);
+        return;
+      }
+      default:
+        this.hooks.onMessage?.(message);
+    }
+  }
+
+  private async serve(): Promise<void> {
+    this.serveRequested = true;
+    if (this.state !== 'booted' || this.sockets.filter(Boolean).length < this.expectedSockets || !this.app) return;
+    this.state = 'ready';
+    try {
+      this.servers = await listenOnAll(this.app, this.sockets);
+      for (const server of this.servers) {
+        server.fitKeepAliveWithin(this.gracefulTimeoutMs);
+        if (this.healthPath) this.answerHealth(server.server, this.healthPath);
+      }
+    } catch (error) {
+      this.state = 'failed';
+      process.stderr.write(`[fw] worker of generation ${this.generation} could not listen: ${String(error)}\n`);
+      return this.exitAfterSending({ type: 'boot-error', error: serializeError(error) }, EXIT_LISTEN_ERROR);
+    }
+    this.startHeartbeat();
+    // From here on an uncaught error is a crash, handled the Node way (print, exit 1).
+    process.off('uncaughtException', this.failBoot);
+    process.off('unhandledRejection', this.failBoot);
+    this.send({ type: 'ready' });
+  }
+
+  drain(successor = false, closeIdle = false): Promise<void> {
+    this.drained ??= (async () => {
+      this.state = 'draining';
+      this.hooks.onDrain?.(
+        this.servers.map((server, index) => ({ server: server.server, address: this.sockets[index]?.address ?? '' })),
+        successor,
+      );
+      const drainedServers = Promise.all(this.servers.map((server) => server.drain()));
+      // drain() closed the listeners synchronously: nothing new reaches this worker from here on.
+      this.send({ type: 'stopped-accepting' });
+      if (closeIdle) for (const server of this.servers) server.closeIdleConnections();
+      await drainedServers;
+      if (this.app?.kind === 'fastify') await this.app.app.close();
+      this.send({ type: 'drained' });
+      process.exitCode = EXIT_OK;
+      if (process.connected) process.disconnect();
+      process.exit(EXIT_OK);
+    })();
+    return this.drained;
+  }
+
+  private orphaned(): void {
+    if (this.drained) return;
+    for (const server of this.servers) server.closeIdleConnections();
+    setTimeout(() => process.exit(EXIT_ORPHANED), ORPHAN_EXIT_MS).unref();
+    void this.drain();
+  }
+
+  private send(message: WorkerMessage): void {
+    if (process.connected) process.send?.(tag(message), undefined, undefined, () => undefined);
+  }
+
+  /** Exits once the master has the message (a boot error must reach it), or after a short grace. */
+  private exitAfterSending(message: WorkerMessage, code: number): void {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 1_000).unref();
+    if (!process.connected || !process.send) process.exit(code);
+    process.send(tag(message), undefined, undefined, () => process.exit(code));
+  }
+
+  /**
+   * Tells the master, from this process's own event loop, that the loop still turns and what the
+   * worker is doing. A loop stuck in a long computation stops the heartbeats; the master notices.
+   */
+  private startHeartbeat(): void {
+    const intervalMs = Number(process.env.FW_HEARTBEAT_MS) || 1_000;
+    const beat = () =>
+      this.send({
+        type: 'heartbeat',
+        stats: {
+          rss: process.memoryUsage.rss(),
+          served: this.servers.reduce((sum, server) => sum + server.served, 0),
+          inFlight: this.servers.reduce((sum, server) => sum + server.requestsInFlight, 0),
+          connections: this.servers.reduce((sum, server) => sum + server.movableConnections, 0),
+        },
+      });
+    beat();
+    setInterval(beat, intervalMs).unref();
+  }
+
+  /**
+   * A readiness endpoint for orchestrators: 200 while this worker serves, 503 once it drains (so a
+   * load balancer stops sending to a stopping pod). A master with no ready generation has no worker
+   * listening, so the probe fails then too.
+   */
+  private answerHealth(server: http.Server, path: string): void {
+    const appListeners = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.url?.split('?')[0] !== path) {
+        for (const listener of appListeners) listener.call(server, req, res);
+        return;
+      }
+      const serving = this.state === 'ready';
+      res.writeHead(serving ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(serving ? {} : { connection: 'close' }) });
+      res.end(JSON.stringify({ ready: serving, generation: Number(this.generation), pid: process.pid }));
+    });
+  }
+}
+
+async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<GracefulServer[]> {
+  const result: GracefulServer[] = [];
+  for (const [index, socket] of handed.entries()) {
+    if (loaded.kind === 'fastify' && index === 0) {
+      // Fastify's own listen runs its onListen hooks. A host other than 'localhost' keeps it from
+      // binding extra addresses; with a handle, net ignores host and port.
+      const graceful = new GracefulServer(loaded.app.server);
+      nameUnixSocket(loaded.app.server, socket.address);
+      await loaded.app.listen({ handle: socket.handle, host: '0.0.0.0' });
+      result.push(graceful);
+      continue;
+    }
+    const listener = loaded.kind === 'fastify' ? loaded.app.routing.bind(loaded.app) : loaded.listener;
+    const server = http.createServer(listener);
+    const graceful = new GracefulServer(server);
+    nameUnixSocket(server, socket.address);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socket.handle as never, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    result.push(graceful);
+  }
+  return result;
+}
+
+/**
+ * A server that listens on a handed unix socket has no name of its own (`address()` is null,
+ * which Fastify's listen cannot log). Node keeps a pipe server's name in `_pipeName`; give it the
+ * path the master bound.
+ */
+function nameUnixSocket(server: http.Server, address: string): void {
+  if (!address.startsWith('unix:')) return;
+  (server as unknown as { _pipeName: string })._pipeName = address.slice('unix:'.length);
+  // A unix socket's peer is on this machine, but Node reports no address for it, and an app (or
+  // a trust-proxy check) then sees none. Report the loopback address instead.
+  server.on('connection', (socket) => {
+    Object.defineProperty(socket, 'remoteAddress', { value: '127.0.0.1', configurable: true });
+  });
+}
