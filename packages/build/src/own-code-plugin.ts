@@ -81,8 +81,13 @@ async function resolveImport(build: PluginBuild, args: OnResolveArgs, lookups: L
 
 /** A module of the app's own code outside every known root: its package folder joins the release. */
 function noteRoot(file: string, options: OwnCodeOptions): void {
-  if (options.roots().some((root) => file.startsWith(root + path.sep))) return;
-  options.findings().newRoots.add(packageFolder(file));
+  const roots = options.roots();
+  if (roots.some((root) => file.startsWith(root + path.sep))) return;
+  const folder = packageFolder(file);
+  // A module outside the app whose nearest package.json is the monorepo's own (a `paths` alias
+  // into a folder without one): its folder alone joins, not the whole repository.
+  const holdsARoot = roots.some((root) => root.startsWith(folder + path.sep));
+  options.findings().newRoots.add(holdsARoot ? path.dirname(file) : folder);
 }
 
 /** The nearest folder with a package.json above `file` (its own folder if there is none). */
