@@ -15,6 +15,6 @@ export { appPaths, RELEASE_MANIFEST_FILE } from './app-paths.js';
 export type { ReleaseManifest } from './app-paths.js';
 export { latestBuild, hasBuild, publishBuild, pruneBuilds, readRelease, NoBuildError, KEEP_BUILDS } from './build-store.js';
 export type { ReleaseWriter } from './build-store.js';
-export { BindError, bindAll, parseBind, adoptSockets, inheritedSockets } from './sockets.js';
+export { BindError, bindAll, parseBind, adoptSockets, inheritedSockets, listenEnvironment } from './sockets.js';
 export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
 export { describeEvent, eventFields } from './lifecycle-log.js';

@@ -205,3 +205,15 @@ function bindError(bind: TcpBind, code: string): BindError {
       return new BindError(`cannot bind ${where}: ${code}`);
   }
 }
+
+/**
+ * `PORT` and `HOST` for the workers: what fw bound (the first TCP socket), so an app that listens
+ * itself on `process.env.PORT ?? 3000` agrees with fw, whatever it would have picked alone.
+ */
+export function listenEnvironment(sockets: readonly ListeningSocket[]): Record<string, string> {
+  for (const socket of sockets) {
+    const match = /^https?:\/\/(\[[^\]]+\]|[^:/]+):(\d+)/.exec(socket.address);
+    if (match) return { PORT: match[2]!, HOST: match[1]!.replace(/^\[|\]$/g, '') };
+  }
+  return {};
+}

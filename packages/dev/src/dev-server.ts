@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { paint } from './paint.js';
-import { Supervisor, type BuildRef, type RolloutOutcome } from '@fw/core';
+import { listenEnvironment, Supervisor, type BuildRef, type RolloutOutcome } from '@fw/core';
 import { bindAll, describeEvent } from '@fw/core';
 import { readEnvFiles } from './env-file.js';
 import { writeErrorPage } from './error-page.js';
@@ -69,6 +69,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     cwd: options.appDir,
     env: {
       NODE_ENV: process.env.NODE_ENV ?? 'development',
+      ...listenEnvironment(sockets),
       FW_GRACEFUL_TIMEOUT_MS: String(DEV_GRACEFUL_TIMEOUT_MS),
       ...(options.entryKind ? { FW_ENTRY_KIND: options.entryKind } : {}),
     },

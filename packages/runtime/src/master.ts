@@ -1,4 +1,4 @@
-import { adoptSockets, appPaths, bindAll, describeEvent, eventFields, ForkSpawner, inheritedSockets, latestBuild, Supervisor, serializeError, type Bind, type RolloutOutcome } from '@fw/core';
+import { adoptSockets, appPaths, bindAll, describeEvent, eventFields, ForkSpawner, inheritedSockets, latestBuild, listenEnvironment, Supervisor, serializeError, type Bind, type RolloutOutcome } from '@fw/core';
 import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
 import { watchBuilds } from './build-watcher.js';
@@ -84,7 +84,9 @@ export async function runMaster(options: MasterOptions): Promise<number> {
         cwd: options.appDir,
         env: {
           NODE_ENV: process.env.NODE_ENV ?? 'production',
+          ...listenEnvironment(sockets),
           FW_GRACEFUL_TIMEOUT_MS: String(options.gracefulTimeoutMs),
+          FW_BOOT_TIMEOUT_MS: String(options.bootTimeoutMs),
           ...(options.healthPath ? { FW_HEALTH_PATH: options.healthPath } : {}),
           ...(options.trustProxy !== undefined && options.trustProxy !== false ? { FW_TRUST_PROXY: JSON.stringify(options.trustProxy) } : {}),
           ...options.env,

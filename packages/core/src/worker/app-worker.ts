@@ -8,10 +8,12 @@
  * and forwarding while draining through the hooks below.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { EXIT_BOOT_ERROR, EXIT_LISTEN_ERROR, EXIT_OK, EXIT_ORPHANED } from '../exit-codes.js';
 import { isMasterMessage, type MasterMessage, serializeError, tag, type WorkerMessage } from '../ipc.js';
 import { GracefulServer } from './graceful-server.js';
+import { ListenCapture } from './listen-capture.js';
 import { isEntryKind, type LoadedApp, loadApp } from './load-app.js';
 import { defaultFastifyTrustProxy } from './trust-proxy.js';
 
@@ -44,7 +46,10 @@ export class AppWorker {
   private state: AppWorkerState = 'starting';
   private serveRequested = false;
   private drained: Promise<void> | undefined;
+  /** The app's own `listen` calls (a server.ts that listens): served on the master's sockets. */
+  private readonly capture = new ListenCapture();
   private readonly failBoot = (error: unknown) => this.fail(error);
+  private readonly onSigterm = () => void this.drain();
 
   constructor(private readonly hooks: AppWorkerHooks = {}) {}
 
@@ -61,7 +66,7 @@ export class AppWorker {
     for (const signal of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'] as const) {
       process.on(signal, () => undefined);
     }
-    process.on('SIGTERM', () => void this.drain());
+    process.on('SIGTERM', this.onSigterm);
     // Until the worker serves, any error is a boot error: the build is refused, not restarted.
     process.on('uncaughtException', this.failBoot);
     process.on('unhandledRejection', this.failBoot);
@@ -78,9 +83,18 @@ export class AppWorker {
     const startedAt = performance.now();
     if (process.env.FW_TRUST_PROXY) defaultFastifyTrustProxy();
     const timings: { importMs?: number } = {};
+    // The master fails a worker at the boot timeout; an entry that never listens is told a
+    // little before, with a message that says why.
+    const bootTimeoutMs = Number(process.env.FW_BOOT_TIMEOUT_MS) || 30_000;
     try {
       const declared = process.env.FW_ENTRY_KIND;
-      this.app = await loadApp(entry, timings, isEntryKind(declared) ? declared : undefined);
+      this.capture.install();
+      this.app = await loadApp(entry, timings, {
+        declared: isEntryKind(declared) ? declared : undefined,
+        capture: this.capture,
+        listenWithinMs: Math.max(1_000, bootTimeoutMs - 1_000),
+      });
+      if (this.app.kind !== 'server') this.capture.uninstall();
     } catch (error) {
       return this.fail(error);
     }
@@ -132,7 +146,7 @@ export class AppWorker {
     if (this.state !== 'booted' || this.sockets.filter(Boolean).length < this.expectedSockets || !this.app) return;
     this.state = 'ready';
     try {
-      this.servers = await listenOnAll(this.app, this.sockets);
+      this.servers = await listenOnAll(this.app, this.sockets, this.capture);
       for (const server of this.servers) {
         server.fitKeepAliveWithin(this.gracefulTimeoutMs);
         if (this.healthPath) this.answerHealth(server.server, this.healthPath);
@@ -165,6 +179,13 @@ export class AppWorker {
       this.send({ type: 'drained' });
       process.exitCode = EXIT_OK;
       if (process.connected) process.disconnect();
+      // An app that listens itself shuts down its own way (a SIGTERM handler: Nest's shutdown
+      // hooks, close-with-grace, `server.close()` then `process.exit`): it hears SIGTERM now,
+      // with nothing left to serve, and the worker ends when the app is done.
+      if (this.app?.kind === 'server' && appListensFor('SIGTERM')) {
+        process.emit('SIGTERM', 'SIGTERM');
+        return;
+      }
       process.exit(EXIT_OK);
     })();
     return this.drained;
@@ -229,7 +250,13 @@ export class AppWorker {
   }
 }
 
-async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<GracefulServer[]> {
+/** True when someone besides fw listens for `signal` (fw's own handler is the first). */
+function appListensFor(signal: NodeJS.Signals): boolean {
+  return process.listenerCount(signal) > 1;
+}
+
+async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[], capture: ListenCapture): Promise<GracefulServer[]> {
+  if (loaded.kind === 'server') return [await attachAppServer(loaded.listen.server as http.Server, loaded.listen.callback, handed, capture)];
   const result: GracefulServer[] = [];
   for (const [index, socket] of handed.entries()) {
     if (loaded.kind === 'fastify' && index === 0) {
@@ -255,6 +282,33 @@ async function listenOnAll(loaded: LoadedApp, handed: HandedSocket[]): Promise<G
     result.push(graceful);
   }
   return result;
+}
+
+/**
+ * The server the app listened itself: listened on the first of the master's sockets (its callback,
+ * its `await`, its `address()` as if it had bound fw's port), fed the connections of the others.
+ * Its `close()` becomes fw's drain: Node's own would cut idle kept-alive connections at once
+ * (since Node 19), while their clients may be sending.
+ */
+async function attachAppServer(server: http.Server, callback: (() => void) | undefined, handed: HandedSocket[], capture: ListenCapture): Promise<GracefulServer> {
+  const graceful = new GracefulServer(server);
+  const [first, ...others] = handed;
+  if (!first) throw new Error('no socket was handed to this worker');
+  nameUnixSocket(server, first.address);
+  await capture.listenOnHandle(server, first.handle, callback);
+  for (const socket of others) {
+    const feeder = net.createServer((connection) => server.emit('connection', connection));
+    await capture.listenOnHandle(feeder, socket.handle);
+    graceful.addFeeder(feeder as unknown as http.Server);
+  }
+  server.close = function close(this: http.Server, done?: (error?: Error) => void) {
+    void graceful.drain().then(() => done?.());
+    return this;
+  } as typeof server.close;
+  // Fastify's close() ends idle connections itself: under fw they end after their next response
+  // or at their keep-alive timeout, as every drain does.
+  server.closeIdleConnections = () => undefined;
+  return graceful;
 }
 
 /**

@@ -24,8 +24,14 @@ export class GracefulServer {
   private readonly shedding = new WeakSet<Socket>();
   /** Responses completed since the worker started. */
   served = 0;
+  private drained: Promise<void> | undefined;
+  /** The server's own, kept before an app's `closeIdleConnections` is routed to fw's drain. */
+  private readonly closeIdle: () => void;
+  /** Servers that only hand their connections to this one (the extra sockets of a `listen` entry). */
+  private readonly feeders: Server[] = [];
 
   constructor(readonly server: Server) {
+    this.closeIdle = typeof server.closeIdleConnections === 'function' ? server.closeIdleConnections.bind(server) : () => undefined;
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
       if (this.draining || this.shedding.has(socket)) closeAfter(res);
@@ -98,19 +104,32 @@ export class GracefulServer {
     return marked;
   }
 
-  /** Resolves when every connection has ended. */
+  /** A server listening on another of the master's sockets, whose connections this one serves. */
+  addFeeder(feeder: Server): void {
+    this.feeders.push(feeder);
+  }
+
+  /** Resolves when every connection has ended. Asked again, the same drain. */
   drain(): Promise<void> {
-    this.draining = true;
-    for (const res of this.inFlight) closeAfter(res);
-    if (!this.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      net.Server.prototype.close.call(this.server, () => resolve());
-    });
+    this.drained ??= (async () => {
+      this.draining = true;
+      for (const res of this.inFlight) closeAfter(res);
+      for (const feeder of this.feeders) net.Server.prototype.close.call(feeder);
+      if (!this.listening) return;
+      await new Promise<void>((resolve) => {
+        net.Server.prototype.close.call(this.server, () => resolve());
+      });
+    })();
+    return this.drained;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
   }
 
   /** For a worker whose master is gone: idle connections are closed now, not at their timeout. */
   closeIdleConnections(): void {
-    this.server.closeIdleConnections();
+    this.closeIdle();
   }
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, detectEntryKind, ENTRY_KINDS, type EntryExports, type EntryKind } from './entry-kind.js';
+import type { CapturedListen, ListenCapture } from './listen-capture.js';
 
 /** The part of a Fastify instance fw uses; duck-typed so core does not depend on Fastify. */
 export interface FastifyLike {
@@ -15,7 +16,9 @@ export interface FastifyLike {
 
 export type LoadedApp =
   | { kind: 'fastify'; app: FastifyLike }
-  | { kind: 'listener'; listener: RequestListener };
+  | { kind: 'listener'; listener: RequestListener }
+  /** The app called `listen` itself: fw attaches that server to the master's sockets. */
+  | { kind: 'server'; listen: CapturedListen };
 
 export class AppContractError extends Error {
   override name = 'AppContractError';
@@ -29,17 +32,43 @@ export interface LoadTimings {
   importMs?: number;
 }
 
+export interface LoadOptions {
+  /** fw.config.ts `entryKind`: settles what detection cannot. */
+  declared?: EntryKind | undefined;
+  /** Installed before the import: records the app's own `listen` calls. */
+  capture?: ListenCapture;
+  /** How long an entry that exports no app may take to call `listen`. */
+  listenWithinMs?: number;
+}
+
 /**
  * Imports the built entry and turns its default export into something fw can serve, awaiting the
  * app's own start-up (`ready()` for Fastify). What the export is gets decided here, once: see
  * entry-kind.ts. `declared` (fw.config.ts `entryKind`) settles what detection cannot.
  */
-export async function loadApp(entry: string, timings: LoadTimings = {}, declared?: EntryKind): Promise<LoadedApp> {
+export async function loadApp(entry: string, timings: LoadTimings = {}, options: LoadOptions = {}): Promise<LoadedApp> {
+  const { declared, capture } = options;
   const startedAt = performance.now();
-  const module = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
+  const importing = import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>;
+  // A server.ts may `await app.listen()` at its top level: its import ends only once it listens
+  // for real, which fw does after boot. Its listen call is the end of its boot.
+  const first = capture ? await Promise.race([importing, capture.next().then(() => undefined)]) : await importing;
   timings.importMs = performance.now() - startedAt;
+  if (first === undefined) {
+    // What the rest of the module throws is the app's failure: at boot a refused build, later a crash.
+    importing.catch((error: unknown) => setImmediate(() => {
+      throw error;
+    }));
+    return listened(entry, capture!);
+  }
+  const module = first;
+  if (capture && capture.count > 0) return listened(entry, capture);
   const exports = entryExports(module);
-  if (exports.default === undefined) throw new AppContractError(`${entry} has no default export. ${contract}`);
+  if (exports.default === undefined) {
+    if (!capture) throw new AppContractError(`${entry} has no default export. ${contract}`);
+    // A server.ts that builds its app asynchronously (connects, then listens): wait for its listen.
+    return waitForListen(entry, capture, options.listenWithinMs ?? 30_000);
+  }
   const detected = declared ? { kind: declared, why: `entryKind: '${declared}' in fw.config.ts` } : detectEntryKind(exports, isFastify);
   switch (detected.kind) {
     case 'invalid':
@@ -62,6 +91,35 @@ export async function loadApp(entry: string, timings: LoadTimings = {}, declared
       if (typeof exports.default !== 'function') throw new AppContractError(`The default export of ${entry} is ${describe(exports.default)}, not a (req, res) listener (${detected.why}).`);
       return { kind: 'listener', listener: exports.default as RequestListener };
   }
+}
+
+async function waitForListen(entry: string, capture: ListenCapture, withinMs: number): Promise<LoadedApp> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new AppContractError(
+        `${entry} has no default export and did not call listen() within ${Math.round(withinMs / 1000)} s. ` +
+          `${contract} Or it may call listen() itself (app.listen(process.env.PORT)), as a server.ts does.`,
+      ));
+    }, withinMs);
+  });
+  try {
+    await Promise.race([capture.next(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return listened(entry, capture);
+}
+
+/** The app listened: one server, given a moment for a second listen in the same start-up step. */
+async function listened(entry: string, capture: ListenCapture): Promise<LoadedApp> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (capture.count > 1) {
+    throw new AppContractError(
+      `${entry} listens on ${capture.count} servers; under fw an app listens on one, and fw serves it on every socket it binds (--bind).`,
+    );
+  }
+  return { kind: 'server', listen: capture.first()! };
 }
 
 export function isEntryKind(value: string | undefined): value is EntryKind {
