@@ -102,6 +102,7 @@ export class ReleaseBuilder {
     return {
       root,
       entry,
+      source: toPosix(entrySource),
       files,
       nodeModules: nodeModulesFolders(this.roots, root),
       hash: releaseHash(files, entry),

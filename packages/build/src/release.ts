@@ -17,6 +17,8 @@ export interface Release {
   root: string;
   /** The module a worker imports, relative to the release folder. */
   entry: string;
+  /** The source file of the entry, relative to `root`. */
+  source: string;
   files: ReleaseFile[];
   /** node_modules folders of the source tree, relative to the release folder, and where they really are. */
   nodeModules: { path: string; target: string }[];

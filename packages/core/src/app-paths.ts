@@ -28,4 +28,6 @@ export const RELEASE_MANIFEST_FILE = '.fw-release.json';
 export interface ReleaseManifest {
   /** The module a worker imports, relative to the release folder. */
   entry: string;
+  /** The source file it was built from, relative to the app folder (e.g. `src/server.ts`), for people. */
+  source?: string;
 }

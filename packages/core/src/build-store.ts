@@ -45,7 +45,7 @@ export async function readRelease(folder: string): Promise<BuildRef> {
   } catch {
     throw new NoBuildError(`the build in ${folder} has no ${manifest.entry}: run "fw build" again`);
   }
-  return { id: path.basename(folder), entry };
+  return { id: path.basename(folder), entry, ...(typeof manifest.source === 'string' ? { source: manifest.source } : {}) };
 }
 
 export async function hasBuild(appDir: string): Promise<boolean> {

@@ -6,6 +6,8 @@ export interface BuildRef {
   id: string;
   /** Absolute path of the module a worker imports. */
   entry: string;
+  /** The source file it was built from, relative to the app folder, when known (for logs). */
+  source?: string;
 }
 
 export interface SpawnRequest {

@@ -254,7 +254,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
   const address = sockets[0]!.address;
   say(`\n  ${paint('bold', 'fw dev')}  ${paint('cyan', address)}  ${paint('dim', `ready in ${Math.round(performance.now() - startedAt)} ms`)}`);
   const keys = process.stdin.isTTY ? createInterface({ input: process.stdin }) : undefined;
-  say(paint('dim', `  watching ${options.appDir}${keys ? '; r + enter reloads, q + enter quits' : ''}\n`));
+  say(paint('dim', `  running ${settings.entry}, watching ${options.appDir}${keys ? '; r + enter reloads, q + enter quits' : ''}\n`));
   const typecheck = options.typecheck ? startTypecheck(options.appDir, print) : undefined;
 
   return await new Promise<number>((resolve) => {

@@ -201,7 +201,8 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       return stopping ? 0 : 1;
     }
     if (!stopping) {
-      log(`serving ${addresses.join(', ')} with ${options.workers} worker${options.workers === 1 ? '' : 's'} (master pid ${process.pid})`);
+      const entry = first.build.source;
+      log(`serving ${addresses.join(', ')} with ${options.workers} worker${options.workers === 1 ? '' : 's'} (master pid ${process.pid})${entry ? `, running ${entry}` : ''}`);
       notifySystemd({ ready: true, status: `serving generation ${first.generation}` });
     }
     supervisor.on((event) => {
