@@ -1,4 +1,5 @@
 export { ReleaseBuilder, commonAncestor } from './release-builder.js';
+export type { ReleaseBuilderOptions } from './release-builder.js';
 export { writeRelease } from './release-writer.js';
 export type { WrittenRelease } from './release-writer.js';
 export type { Release, ReleaseFile } from './release.js';

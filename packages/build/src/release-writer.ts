@@ -24,11 +24,12 @@ export async function writeRelease(folder: string, release: Release, previous?: 
   await Promise.all(
     release.files.map(async (file) => {
       const target = path.join(folder, file.path);
-      if (previous && previous.stamps.get(file.path) === file.stamp) {
+      if (previous && !file.link && previous.stamps.get(file.path) === file.stamp) {
         const reused = await link(path.join(previous.folder, file.path), target).then(() => true, () => false);
         if (reused) return;
       }
       if (file.contents) await writeFile(target, file.contents);
+      else if (file.link) await symlink(file.link, target, 'dir');
       else if (file.source) await copyFile(file.source, target, constants.COPYFILE_FICLONE);
     }),
   );

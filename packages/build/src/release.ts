@@ -5,8 +5,10 @@ export interface ReleaseFile {
   path: string;
   /** Made by the build (a transpiled module or its source map)… */
   contents?: Uint8Array;
-  /** …or copied from the source tree. */
+  /** …or copied from the source tree… */
   source?: string;
+  /** …or, for a folder without modules in fw dev, a link to the source folder. */
+  link?: string;
   /** Equal stamps mean equal files: the content hash, or a copied file's size and times. */
   stamp: string;
 }

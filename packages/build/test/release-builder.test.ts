@@ -201,6 +201,40 @@ describe('ReleaseBuilder', () => {
   });
 });
 
+describe('ReleaseBuilder for fw dev (linkStaticFolders)', () => {
+  let app: string;
+  beforeEach(async () => {
+    app = await mkdtemp(path.join(tmpdir(), 'fw-release-dev-'));
+  });
+  afterEach(async () => {
+    await rm(app, { recursive: true, force: true });
+  });
+
+  it('links a folder without modules instead of copying its files, and copies any folder that holds one', async () => {
+    await files(app, {
+      'package.json': '{ "type": "module" }',
+      'src/app.ts': 'export default 1;',
+      'src/sql/q.sql': 'select 1',
+      'public/css/site.css': 'body {}',
+      'public/index.html': '<h1>hi</h1>',
+      'scripts/tool.js': 'export default 2;',
+      'scripts/data.txt': 'x',
+    });
+    const builder = new ReleaseBuilder(app, 'src/app.ts', { linkStaticFolders: true });
+    try {
+      const made = await builder.build();
+      expect(made.files.filter((file) => file.link).map((file) => file.path).sort()).toEqual(['public', 'src/sql']);
+      expect(made.files.map((file) => file.path)).toEqual(expect.arrayContaining(['scripts/tool.js', 'scripts/data.txt']));
+      expect(made.files.some((file) => file.path.startsWith('public/'))).toBe(false);
+      const folder = path.join(app, '.fw', 'dev', 'builds', 'dev-1');
+      await writeRelease(folder, made);
+      expect(await readFile(path.join(folder, 'public', 'css', 'site.css'), 'utf8')).toBe('body {}');
+    } finally {
+      await builder.dispose();
+    }
+  });
+});
+
 describe('commonAncestor', () => {
   it('is the deepest folder holding all of them', () => {
     expect(commonAncestor(['/a/b/c', '/a/b/d/e'])).toBe('/a/b');

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildError, MissingEntryError, ReleaseBuilder, writeRelease, type WrittenRelease } from '@fw/build';
 import { appPaths, pruneBuilds, type BuildRef } from '@fw/core';
@@ -29,7 +30,7 @@ export class DevReleases {
   private last: { written: WrittenRelease; hash: string; build: BuildRef } | undefined;
 
   constructor(appDir: string, entry: string) {
-    this.builder = new ReleaseBuilder(appDir, entry);
+    this.builder = new ReleaseBuilder(appDir, entry, { linkStaticFolders: true });
     this.buildsDir = appPaths(appDir).devBuilds;
   }
 
@@ -41,6 +42,8 @@ export class DevReleases {
       const done = { ok: true as const, hash: release.hash, externals: release.packages, roots: release.roots };
       // Nothing changed (a save of the same text): the release on disk is this one.
       if (this.last?.hash === release.hash) return { ...done, build: this.last.build, ms: ms() };
+      // Past the folders an earlier fw dev left: a name is never written twice.
+      this.count ||= await highestDevBuild(this.buildsDir);
       const id = `dev-${++this.count}`;
       const folder = path.join(this.buildsDir, id);
       const written = await writeRelease(folder, release, this.last?.written);
@@ -58,4 +61,9 @@ export class DevReleases {
   async dispose(): Promise<void> {
     await this.builder.dispose();
   }
+}
+
+async function highestDevBuild(buildsDir: string): Promise<number> {
+  const names = await readdir(buildsDir).catch(() => [] as string[]);
+  return Math.max(0, ...names.map((name) => Number(/^dev-(\d+)$/.exec(name)?.[1] ?? 0)));
 }
