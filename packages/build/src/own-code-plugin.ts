@@ -12,8 +12,8 @@ const INNER = Symbol('fw.inner-resolve');
 export interface ImportFindings {
   /** Package folders of the app's own code found outside the known roots (linked workspace packages). */
   newRoots: Set<string>;
-  /** Bare names of the installed packages the app imports (what a warm spare loads ahead of time). */
-  packages: Set<string>;
+  /** Bare names of the installed packages each module imports (what a warm spare loads ahead of time). */
+  packages: Map<string, Set<string>>;
 }
 
 export interface OwnCodeOptions {
@@ -59,13 +59,13 @@ async function resolveImport(build: PluginBuild, args: OnResolveArgs, lookups: L
     // fast one); a linked package, a `paths` alias or `#imports` are resolved by esbuild.
     const where = lookups.installedPackage(args.resolveDir, specifier);
     if (where === 'installed') {
-      options.findings().packages.add(packageName(specifier));
+      notePackage(options, args.importer, specifier);
       return keep;
     }
   }
   /** Left to Node: a bare name is an installed (or missing) package the app imports. */
   const external = () => {
-    if (!relative && !specifier.startsWith('#')) options.findings().packages.add(packageName(specifier));
+    if (!relative && !specifier.startsWith('#')) notePackage(options, args.importer, specifier);
     return keep;
   };
   if (!resolved) {
@@ -77,6 +77,13 @@ async function resolveImport(build: PluginBuild, args: OnResolveArgs, lookups: L
   if (isInstalledPackage(resolved)) return external();
   noteRoot(resolved, options);
   return { path: specifierBetween(args.importer, resolved), external: true };
+}
+
+function notePackage(options: OwnCodeOptions, importer: string, specifier: string): void {
+  const packages = options.findings().packages;
+  const names = packages.get(importer);
+  if (names) names.add(packageName(specifier));
+  else packages.set(importer, new Set([packageName(specifier)]));
 }
 
 /** A module of the app's own code outside every known root: its package folder joins the release. */

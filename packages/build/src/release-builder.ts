@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BuildContext, BuildOptions, Message, OutputFile, Plugin } from 'esbuild';
+import type { BuildOptions, Message, Plugin } from 'esbuild';
+import { appPaths } from '@fw/core';
 import { BuildError, MissingEntryError } from './build-errors.js';
 import { decoratorMetadataPlugin, TsconfigLookup } from './decorator-metadata.js';
 import { ModuleFormats, releaseName, type ModuleFormat } from './module-format.js';
@@ -14,6 +14,8 @@ import { isTranspiled, readSourceTree, type SourceTree } from './source-tree.js'
 const MAX_PASSES = 5;
 
 export interface ReleaseBuilderOptions {
+  /** Where the releases are written (default `.fw/builds`; fw dev's are in `.fw/dev/builds`). */
+  releasesDir?: string;
   /**
    * fw dev: a folder that holds no module (`public/`, `views/`, `sql/`) is linked into the release
    * instead of copied file by file, so a save costs the same with 5 static files or 5,000, and an
@@ -23,34 +25,43 @@ export interface ReleaseBuilderOptions {
   linkStaticFolders?: boolean;
 }
 
-/** One esbuild context per output kind: ES modules and CommonJS, `.js` and `.mjs`/`.cjs`. */
-interface Group {
-  key: string;
-  signature: string;
-  context: BuildContext;
+/** What one module's build left: its outputs (the module and its map) and what it imports. */
+interface ModuleOutput {
+  /** The source's size and times when it was built. */
+  stamp: string;
+  files: ReleaseFile[];
+  /** Installed packages it imports by name. */
+  packages: string[];
 }
 
 /**
  * Makes releases of one app: every module transpiled on its own (esbuild; SWC for decorator
  * metadata) to the same place in the release, every other file copied, so a module finds its
- * neighbours and its files where it did in the source tree. Keeps esbuild's incremental contexts
- * between builds (fw dev): a rebuild parses only what changed.
+ * neighbours and its files where it did in the source tree.
+ *
+ * A module's output depends on its own text and on which files exist (how its imports resolve),
+ * so between builds (fw dev) only the modules whose source changed are built again, as long as
+ * no file was added or removed and no package.json or tsconfig changed; otherwise all are.
  */
 export class ReleaseBuilder {
   private readonly appDir: string;
   private readonly entryFile: string;
   /** The app's folder and the linked workspace packages found so far. */
   private roots: string[];
-  private groups = new Map<string, Group>();
-  private findings: ImportFindings = { newRoots: new Set(), packages: new Set() };
+  /** The last build of each module, by its source path. */
+  private readonly modules = new Map<string, ModuleOutput>();
+  /** The files and settings the cached outputs were built against. */
+  private shape = '';
+  private findings: ImportFindings = { newRoots: new Set(), packages: new Map() };
   private readonly tsconfigs = new TsconfigLookup();
-  /** Source maps already pointed at their sources, by release path: a rebuild redoes only changed ones. */
-  private readonly maps = new Map<string, { hash: string; contents: Uint8Array }>();
+  /** Where releases are written: esbuild is told a folder at the same depth, so source maps point at the sources. */
+  private readonly releasesDir: string;
 
   constructor(appDir: string, entry: string, private readonly settings: ReleaseBuilderOptions = {}) {
     this.appDir = path.resolve(appDir);
     this.entryFile = path.resolve(this.appDir, entry);
     this.roots = [this.appDir];
+    this.releasesDir = settings.releasesDir ?? appPaths(this.appDir).builds;
   }
 
   async build(): Promise<Release> {
@@ -59,7 +70,7 @@ export class ReleaseBuilder {
       throw new MissingEntryError(`entry ${entry} not found in ${this.appDir}: create it, or set "entry" in fw.config.ts or --entry`);
     }
     for (let pass = 1; ; pass++) {
-      this.findings = { newRoots: new Set(), packages: new Set() };
+      this.findings = { newRoots: new Set(), packages: new Map() };
       const release = await this.pass();
       const added = [...this.findings.newRoots].filter((root) => !this.roots.includes(root));
       if (added.length === 0 || pass >= MAX_PASSES) return release;
@@ -68,49 +79,55 @@ export class ReleaseBuilder {
     }
   }
 
+  /** Forgets the cached outputs (esbuild's own service stays, shared by the process). */
   async dispose(): Promise<void> {
-    await Promise.all([...this.groups.values()].map((group) => group.context.dispose()));
-    this.groups.clear();
+    this.modules.clear();
+    this.shape = '';
   }
 
   private async pass(): Promise<Release> {
     const root = commonAncestor(this.roots);
     const tree = await readSourceTree(this.roots);
+    const [scriptStamps, assetStamps] = await Promise.all([stampAll(tree.scripts), stampAll(tree.assets)]);
+    const shape = shapeOf(root, tree, assetStamps);
+    if (shape !== this.shape) this.modules.clear();
+    this.shape = shape;
+
     const formats = new ModuleFormats();
-    const byGroup = new Map<string, string[]>();
+    const stale = new Map<string, string[]>();
     for (const script of tree.scripts) {
+      if (this.modules.get(script)?.stamp === scriptStamps.get(script)) continue;
       const key = `${formats.of(script)}${path.extname(releaseName(script))}`;
-      byGroup.set(key, [...(byGroup.get(key) ?? []), script]);
+      const group = stale.get(key);
+      if (group) group.push(script);
+      else stale.set(key, [script]);
     }
-    for (const [key, group] of this.groups) {
-      if (!byGroup.has(key)) {
-        await group.context.dispose();
-        this.groups.delete(key);
-      }
+    const outcomes = await Promise.all([...stale].map(([key, entries]) => this.transpile(key, entries, root, scriptStamps)));
+    const warnings = outcomes.flatMap((outcome) => outcome.warnings);
+    const errors = outcomes.flatMap((outcome) => outcome.errors);
+    if (errors.length > 0) {
+      // esbuild reports a failed build as a whole: build every stale module again next time.
+      for (const [, entries] of stale) for (const entry of entries) this.modules.delete(entry);
+      throw new BuildError(await formatMessages(errors, 'error'));
     }
-    const outputs = await Promise.all([...byGroup].map(([key, entries]) => this.rebuild(key, entries, root)));
+
     const files: ReleaseFile[] = [];
-    const warnings: Message[] = [];
-    const errors: Message[] = [];
-    for (const output of outputs) {
-      files.push(...output.files);
-      warnings.push(...output.warnings);
-      errors.push(...output.errors);
+    const packages = new Set<string>();
+    for (const script of tree.scripts) {
+      const built = this.modules.get(script);
+      if (!built) continue; // removed while building: the next build sees it gone
+      files.push(...built.files);
+      for (const name of built.packages) packages.add(name);
     }
-    if (errors.length > 0) throw new BuildError(await formatMessages(errors, 'error'));
     const linked = this.settings.linkStaticFolders ? staticFolders(tree, this.roots) : new Map<string, string[]>();
-    const alone = linked.size > 0 ? tree.assets.filter((asset) => !inAny(asset, linked)) : tree.assets;
     for (const folder of linked.keys()) {
       files.push({ path: toPosix(path.relative(root, folder)), link: folder, stamp: `link:${folder}` });
     }
-    const copied = await Promise.all(
-      alone.map(async (source): Promise<ReleaseFile | undefined> => {
-        const info = await stat(source).catch(() => null);
-        if (!info) return undefined; // removed since the tree was read
-        return { path: toPosix(path.relative(root, source)), source, stamp: `${info.size}:${info.mtimeMs}:${info.ctimeMs}` };
-      }),
-    );
-    for (const file of copied) if (file) files.push(file);
+    for (const source of tree.assets) {
+      const stamp = assetStamps.get(source);
+      if (stamp === undefined || (linked.size > 0 && inAny(source, linked))) continue;
+      files.push({ path: toPosix(path.relative(root, source)), source, stamp });
+    }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const entrySource = path.relative(root, this.entryFile);
     const entry = toPosix(isTranspiled(this.entryFile) ? releaseName(entrySource) : entrySource);
@@ -122,43 +139,46 @@ export class ReleaseBuilder {
       nodeModules: nodeModulesFolders(this.roots, root),
       hash: releaseHash(files, entry),
       roots: [...this.roots],
-      packages: [...this.findings.packages].sort(),
+      packages: [...packages].sort(),
       warnings: warnings.length > 0 ? await formatMessages(warnings, 'warning') : '',
     };
   }
 
-  private async rebuild(key: string, entries: string[], root: string): Promise<{ files: ReleaseFile[]; warnings: Message[]; errors: Message[] }> {
-    const signature = `${root}\0${entries.join('\0')}`;
-    let group = this.groups.get(key);
-    if (group && group.signature !== signature) {
-      // Files were added or removed, or the root moved: esbuild's entry points are fixed per context.
-      await group.context.dispose();
-      group = undefined;
-    }
-    if (!group) {
-      const esbuild = await import('esbuild');
-      group = { key, signature, context: await esbuild.context(this.options(key, entries, root)) };
-      this.groups.set(key, group);
-    }
-    const outdir = outputFolder(root);
+  /** Builds these modules (all of one output kind) and caches each one's outputs. */
+  private async transpile(key: string, entries: string[], root: string, stamps: Map<string, string>): Promise<{ warnings: Message[]; errors: Message[] }> {
+    const esbuild = await import('esbuild');
+    const outdir = this.outputFolder();
+    let result: Awaited<ReturnType<typeof esbuild.build>>;
     try {
-      const result = await group.context.rebuild();
-      return { files: (result.outputFiles ?? []).map((file) => this.releaseFile(file, outdir)), warnings: result.warnings, errors: [] };
+      result = await esbuild.build(this.options(key, entries, root));
     } catch (error) {
       const messages = (error as { errors?: Message[] }).errors;
-      if (Array.isArray(messages) && messages.length > 0) return { files: [], warnings: [], errors: messages };
+      if (Array.isArray(messages) && messages.length > 0) return { warnings: [], errors: messages };
       throw error;
     }
+    // Each output is named after its source: `src/a.ts` gives `src/a.js`.
+    const extension = key.slice(3);
+    const sourceOf = new Map(entries.map((entry) => [toPosix(path.relative(root, entry.replace(/\.[^./]+$/, extension))), entry]));
+    const outputs = new Map<string, ReleaseFile[]>(entries.map((entry) => [entry, []]));
+    for (const file of result.outputFiles ?? []) {
+      const made = { path: toPosix(path.relative(outdir, file.path)), contents: file.contents, stamp: file.hash };
+      const source = sourceOf.get(made.path);
+      if (source) outputs.get(source)!.push(made);
+    }
+    for (const [source, files] of outputs) {
+      this.modules.set(source, { stamp: stamps.get(source) ?? '', files, packages: [...(this.findings.packages.get(source) ?? [])] });
+    }
+    return { warnings: result.warnings, errors: [] };
   }
 
-  private releaseFile(file: OutputFile, outdir: string): ReleaseFile {
-    const relative = toPosix(path.relative(outdir, file.path));
-    if (!relative.endsWith('.map')) return { path: relative, contents: file.contents, stamp: file.hash };
-    const known = this.maps.get(relative);
-    if (known?.hash === file.hash) return { path: relative, contents: known.contents, stamp: file.hash };
-    const contents = pointMapAtSources(file, path.dirname(file.path));
-    this.maps.set(relative, { hash: file.hash, contents });
-    return { path: relative, contents, stamp: file.hash };
+  /**
+   * esbuild names each output after its source's place under the root, in a folder beside the
+   * releases (nothing is written there: `write: false`). A source map names its sources relative to
+   * its module, so one made for a folder at the depth of the release points at the `.ts` files the
+   * developer edits: a worker's stack shows them.
+   */
+  private outputFolder(): string {
+    return path.join(this.releasesDir, 'next');
   }
 
   private options(key: string, entries: string[], root: string): BuildOptions {
@@ -167,7 +187,7 @@ export class ReleaseBuilder {
     if (this.tsconfigs.wantsMetadata(this.roots)) plugins.push(decoratorMetadataPlugin(this.tsconfigs));
     return {
       entryPoints: entries,
-      outdir: outputFolder(root),
+      outdir: this.outputFolder(),
       outbase: root,
       outExtension: { '.js': key.slice(3) },
       absWorkingDir: this.appDir,
@@ -179,21 +199,14 @@ export class ReleaseBuilder {
       target: `node${process.versions.node.split('.')[0]}`,
       // Node 20.10+ reads `with { type: 'json' }` (fw needs 20.19); esbuild's table would drop it for node20.
       supported: { 'import-attributes': true },
-      sourcemap: 'linked',
+      // Inline: one file per module (a save in fw dev links half as many files), read with it.
+      sourcemap: 'inline',
       sourcesContent: false,
       write: false,
       logLevel: 'silent',
       plugins,
     };
   }
-}
-
-/**
- * esbuild names each output after its source's place under the root (nothing is written there:
- * `write: false`); the release folder mirrors the root.
- */
-function outputFolder(root: string): string {
-  return root;
 }
 
 function toPosix(relative: string): string {
@@ -238,15 +251,22 @@ function inAny(file: string, folders: Map<string, string[]>): boolean {
   return false;
 }
 
-/**
- * A source map names its sources relative to itself; in the release that would be a path inside
- * the release, where no `.ts` file is. Absolute file URLs make a worker's stack show the source
- * file the developer edits, wherever the release lies.
- */
-function pointMapAtSources(file: OutputFile, mapDir: string): Uint8Array {
-  const map = JSON.parse(file.text) as { sources?: string[] };
-  map.sources = (map.sources ?? []).map((source) => (/^[a-z]+:/i.test(source) ? source : pathToFileURL(path.resolve(mapDir, source)).href));
-  return new TextEncoder().encode(JSON.stringify(map));
+/** Size and times of each file (none for one removed since the tree was read). */
+async function stampAll(files: readonly string[]): Promise<Map<string, string>> {
+  const stamps = new Map<string, string>();
+  await Promise.all(
+    files.map(async (file) => {
+      const info = await stat(file).catch(() => null);
+      if (info) stamps.set(file, `${info.size}:${info.mtimeMs}:${info.ctimeMs}`);
+    }),
+  );
+  return stamps;
+}
+
+/** What every module's output rests on besides its own text: the root, which files exist, the package.json and tsconfig files. */
+function shapeOf(root: string, tree: SourceTree, assetStamps: Map<string, string>): string {
+  const settings = tree.assets.filter((file) => /^(?:package\.json|[jt]sconfig.*\.json)$/.test(path.basename(file)));
+  return [root, ...tree.scripts, '', ...settings.map((file) => `${file}:${assetStamps.get(file)}`)].join('\0');
 }
 
 /** The deepest folder that holds all of `folders`. */

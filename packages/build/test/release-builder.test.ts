@@ -176,6 +176,29 @@ describe('ReleaseBuilder', () => {
     await expect(builder.build()).rejects.toThrow(/Could not resolve "\.\/missing"/);
   });
 
+  it('builds again only the modules that changed, and all of them when which files exist changes', async () => {
+    const app = path.join(root, 'incremental');
+    await files(app, {
+      'package.json': '{ "type": "module" }',
+      'src/app.ts': "import { lib } from './lib';\nexport default lib;",
+      'src/lib.ts': "export const lib: string = 'file';",
+    });
+    const builder = new ReleaseBuilder(app, 'src/app.ts');
+    builders.push(builder);
+    const first = await builder.build();
+    const output = (made: typeof first, name: string) => made.files.find((file) => file.path === name);
+    await writeFile(path.join(app, 'src', 'lib.ts'), "export const lib: string = 'changed';");
+    const second = await builder.build();
+    // The unchanged module's output is the very same object: it was not built again.
+    expect(output(second, 'src/app.js')).toBe(output(first, 'src/app.js'));
+    expect(output(second, 'src/lib.js')).not.toBe(output(first, 'src/lib.js'));
+    // `./lib` now names a folder's index: the unchanged app.ts must be built again to say so.
+    await rm(path.join(app, 'src', 'lib.ts'));
+    await files(app, { 'src/lib/index.ts': "export const lib: string = 'folder';" });
+    const third = await builder.build();
+    expect(new TextDecoder().decode(output(third, 'src/app.js')?.contents)).toContain('"./lib/index.js"');
+  });
+
   it('refuses an entry that does not exist, naming the fix', async () => {
     const builder = new ReleaseBuilder(root, 'src/app.ts');
     builders.push(builder);
@@ -196,7 +219,7 @@ describe('ReleaseBuilder', () => {
     const { chmod } = await import('node:fs/promises');
     await chmod(path.join(app, 'secret.env'), 0o600);
     const { made, folder } = await release(app);
-    expect(made.files.map((file) => file.path).sort()).toEqual(['package.json', 'secret.env', 'src/app.js', 'src/app.js.map']);
+    expect(made.files.map((file) => file.path).sort()).toEqual(['package.json', 'secret.env', 'src/app.js']);
     expect((await stat(path.join(folder, 'secret.env'))).mode & 0o777).toBe(0o600);
   });
 });

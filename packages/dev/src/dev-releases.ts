@@ -30,7 +30,7 @@ export class DevReleases {
   private last: { written: WrittenRelease; hash: string; build: BuildRef } | undefined;
 
   constructor(appDir: string, entry: string) {
-    this.builder = new ReleaseBuilder(appDir, entry, { linkStaticFolders: true });
+    this.builder = new ReleaseBuilder(appDir, entry, { linkStaticFolders: true, releasesDir: appPaths(appDir).devBuilds });
     this.buildsDir = appPaths(appDir).devBuilds;
   }
 

@@ -28,10 +28,12 @@ describe('DevReleases', () => {
     if (!first.ok) return;
     expect(first.externals).toEqual(['@fastify/cors', 'fastify']);
     expect(first.build.entry).toBe(path.join(appDir, '.fw', 'dev', 'builds', first.build.id, 'src', 'app.js'));
-    expect(await readFile(first.build.entry, 'utf8')).toMatch(/sourceMappingURL=app\.js\.map/);
-    const map = JSON.parse(await readFile(`${first.build.entry}.map`, 'utf8')) as { sources: string[] };
+    const text = await readFile(first.build.entry, 'utf8');
+    const inline = /sourceMappingURL=data:application\/json;base64,(\S+)/.exec(text)?.[1];
+    expect(inline, 'an inline source map').toBeDefined();
+    const map = JSON.parse(Buffer.from(inline!, 'base64').toString('utf8')) as { sources: string[] };
     // The sources point back at the app's .ts files, so a stack shows the file the developer edits.
-    expect(map.sources).toEqual([pathToFileURL(path.join(appDir, 'src', 'app.ts')).href]);
+    expect(map.sources.map((source) => new URL(source, pathToFileURL(first.build.entry)).href)).toEqual([pathToFileURL(path.join(appDir, 'src', 'app.ts')).href]);
 
     await source('export default () => 2;\n');
     const second = await builder.rebuild();
