@@ -1,35 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
-import { getTsconfig, type TsConfigJsonResolved } from 'get-tsconfig';
-
-type CompilerOptions = NonNullable<TsConfigJsonResolved['compilerOptions']>;
-
-/**
- * The compiler options of the tsconfig.json that governs `dir` (with its `extends` followed),
- * cached per folder for one builder.
- */
-export class TsconfigLookup {
-  private readonly byFolder = new Map<string, CompilerOptions>();
-
-  optionsFor(dir: string): CompilerOptions {
-    let options = this.byFolder.get(dir);
-    if (!options) {
-      options = getTsconfig(dir)?.config.compilerOptions ?? {};
-      this.byFolder.set(dir, options);
-    }
-    return options;
-  }
-
-  /** True when some root's tsconfig asks for decorator metadata: only then is SWC loaded. */
-  wantsMetadata(roots: readonly string[]): boolean {
-    return roots.some((root) => emitsMetadata(this.optionsFor(root)));
-  }
-}
-
-function emitsMetadata(options: CompilerOptions): boolean {
-  return options.experimentalDecorators === true && options.emitDecoratorMetadata === true;
-}
+import { hideComputedImports } from './computed-imports.js';
+import { emitsMetadata, type TsconfigLookup } from './tsconfig-lookup.js';
 
 /**
  * esbuild cannot emit `design:paramtypes` and the other decorator metadata that constructor
@@ -63,13 +36,15 @@ export function decoratorMetadataPlugin(tsconfigs: TsconfigLookup): Plugin {
             transform: {
               legacyDecorator: true,
               decoratorMetadata: true,
-              useDefineForClassFields: options.useDefineForClassFields ?? false,
+              // TypeScript's own default: true from ES2022 on.
+              useDefineForClassFields: options.useDefineForClassFields ?? /^es(?:202[2-9]|next)$/i.test(options.target ?? ''),
             },
           },
           module: { type: 'es6' },
         });
-        cache.set(args.path, { source, code: output.code });
-        return { contents: output.code, loader: 'js', resolveDir: path.dirname(args.path) };
+        const code = hideComputedImports(output.code);
+        cache.set(args.path, { source, code });
+        return { contents: code, loader: 'js', resolveDir: path.dirname(args.path) };
       });
     },
   };

@@ -20,6 +20,10 @@ export interface OwnCodeOptions {
   /** Folders whose files are in the release: the app's, and the linked packages found so far. */
   roots: () => readonly string[];
   findings: () => ImportFindings;
+  /** The format of the modules this build makes. */
+  format: 'esm' | 'cjs';
+  /** True when the tsconfig that governs `dir` maps `specifier` through `paths`: esbuild resolves it. */
+  hasPathAlias: (dir: string, specifier: string) => boolean;
 }
 
 /**
@@ -54,7 +58,7 @@ async function resolveImport(build: PluginBuild, args: OnResolveArgs, lookups: L
   const relative = /^\.\.?(?:\/|$)/.test(specifier) || path.isAbsolute(specifier);
 
   let resolved = relative ? lookups.relative(args.resolveDir, specifier) : undefined;
-  if (!resolved && !relative) {
+  if (!resolved && !relative && !options.hasPathAlias(args.resolveDir, specifier)) {
     // An installed package is left to Node without asking esbuild (the common case, and the
     // fast one); a linked package, a `paths` alias or `#imports` are resolved by esbuild.
     const where = lookups.installedPackage(args.resolveDir, specifier);
@@ -70,12 +74,23 @@ async function resolveImport(build: PluginBuild, args: OnResolveArgs, lookups: L
   };
   if (!resolved) {
     const result = await lookups.esbuild(build, args);
-    if (result.errors.length > 0) return relative ? { errors: result.errors } : external();
+    if (result.errors.length > 0) {
+      // A static import that names no file is the app's error, as tsc says too; a require or
+      // import() may be inside a try (an optional local config): Node decides at run time.
+      if (relative && args.kind === 'import-statement') return { errors: result.errors };
+      return external();
+    }
     if (result.external || !result.path) return external();
     resolved = result.path;
   }
   if (isInstalledPackage(resolved)) return external();
-  noteRoot(resolved, options);
+  const refused = noteRoot(resolved, options);
+  if (refused) return { errors: [{ text: refused }] };
+  // `import data from './data.json'` without `with { type: 'json' }`: Node refuses it in an ES
+  // module, tsx and bundlers accept it. The data goes into the module, as a bundle would have it.
+  if (resolved.endsWith('.json') && args.kind === 'import-statement' && args.with.type !== 'json' && options.format === 'esm') {
+    return { path: resolved };
+  }
   return { path: specifierBetween(args.importer, resolved), external: true };
 }
 
@@ -87,14 +102,20 @@ function notePackage(options: OwnCodeOptions, importer: string, specifier: strin
 }
 
 /** A module of the app's own code outside every known root: its package folder joins the release. */
-function noteRoot(file: string, options: OwnCodeOptions): void {
+/** Says why, when the module cannot be put in the release. */
+function noteRoot(file: string, options: OwnCodeOptions): string | undefined {
   const roots = options.roots();
-  if (roots.some((root) => file.startsWith(root + path.sep))) return;
+  if (roots.some((root) => file.startsWith(root + path.sep))) return undefined;
+  const holds = (folder: string) => roots.some((root) => root.startsWith(folder + path.sep));
   const folder = packageFolder(file);
   // A module outside the app whose nearest package.json is the monorepo's own (a `paths` alias
   // into a folder without one): its folder alone joins, not the whole repository.
-  const holdsARoot = roots.some((root) => root.startsWith(folder + path.sep));
-  options.findings().newRoots.add(holdsARoot ? path.dirname(file) : folder);
+  const root = holds(folder) ? path.dirname(file) : folder;
+  if (holds(root)) {
+    return `${file} is in a folder that holds the app itself; fw builds the app's folder and the packages it imports: move it into one of them`;
+  }
+  options.findings().newRoots.add(root);
+  return undefined;
 }
 
 /** The nearest folder with a package.json above `file` (its own folder if there is none). */

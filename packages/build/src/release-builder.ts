@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { BuildOptions, Message, Plugin } from 'esbuild';
 import { appPaths } from '@fw/core';
 import { BuildError, MissingEntryError } from './build-errors.js';
-import { decoratorMetadataPlugin, TsconfigLookup } from './decorator-metadata.js';
+import { computedImportsPlugin } from './computed-imports.js';
+import { decoratorMetadataPlugin } from './decorator-metadata.js';
+import { TsconfigLookup } from './tsconfig-lookup.js';
 import { ModuleFormats, releaseName, type ModuleFormat } from './module-format.js';
 import { ownCodePlugin, type ImportFindings } from './own-code-plugin.js';
 import { releaseHash, type Release, type ReleaseFile } from './release.js';
@@ -53,7 +55,7 @@ export class ReleaseBuilder {
   /** The files and settings the cached outputs were built against. */
   private shape = '';
   private findings: ImportFindings = { newRoots: new Set(), packages: new Map() };
-  private readonly tsconfigs = new TsconfigLookup();
+  private tsconfigs = new TsconfigLookup();
   /** Where releases are written: esbuild is told a folder at the same depth, so source maps point at the sources. */
   private readonly releasesDir: string;
 
@@ -73,7 +75,8 @@ export class ReleaseBuilder {
       this.findings = { newRoots: new Set(), packages: new Map() };
       const release = await this.pass();
       const added = [...this.findings.newRoots].filter((root) => !this.roots.includes(root));
-      if (added.length === 0 || pass >= MAX_PASSES) return release;
+      if (added.length === 0) return release;
+      if (pass >= MAX_PASSES) throw new BuildError(`the imports kept reaching new packages after ${MAX_PASSES} passes: ${added.join(', ')}\n`);
       // Imports reached a linked package: its files join the release; build again with them.
       this.roots = [...this.roots, ...added];
     }
@@ -90,7 +93,10 @@ export class ReleaseBuilder {
     const tree = await readSourceTree(this.roots);
     const [scriptStamps, assetStamps] = await Promise.all([stampAll(tree.scripts), stampAll(tree.assets)]);
     const shape = shapeOf(root, tree, assetStamps);
-    if (shape !== this.shape) this.modules.clear();
+    if (shape !== this.shape) {
+      this.modules.clear();
+      this.tsconfigs = new TsconfigLookup();
+    }
     this.shape = shape;
 
     const formats = new ModuleFormats();
@@ -123,6 +129,7 @@ export class ReleaseBuilder {
     for (const folder of linked.keys()) {
       files.push({ path: toPosix(path.relative(root, folder)), link: folder, stamp: `link:${folder}` });
     }
+    files.push(...this.packageTypes(root, tree, formats));
     for (const source of tree.assets) {
       const stamp = assetStamps.get(source);
       if (stamp === undefined || (linked.size > 0 && inAny(source, linked))) continue;
@@ -142,6 +149,22 @@ export class ReleaseBuilder {
       packages: [...packages].sort(),
       warnings: warnings.length > 0 ? await formatMessages(warnings, 'warning') : '',
     };
+  }
+
+  /**
+   * A root without a package.json of its own (a `paths` alias into a plain folder) gets one in the
+   * release that says the format its modules were built in: in the release, Node would otherwise
+   * find the app's package.json above it and may read them the other way.
+   */
+  private packageTypes(root: string, tree: SourceTree, formats: ModuleFormats): ReleaseFile[] {
+    const made: ReleaseFile[] = [];
+    for (const folder of this.roots) {
+      if (tree.assets.includes(path.join(folder, 'package.json'))) continue;
+      const type = formats.of(path.join(folder, 'index.js')) === 'esm' ? 'module' : 'commonjs';
+      const contents = new TextEncoder().encode(`${JSON.stringify({ type })}\n`);
+      made.push({ path: toPosix(path.join(path.relative(root, folder), 'package.json')), contents, stamp: `type:${type}` });
+    }
+    return made;
   }
 
   /** Builds these modules (all of one output kind) and caches each one's outputs. */
@@ -183,8 +206,16 @@ export class ReleaseBuilder {
 
   private options(key: string, entries: string[], root: string): BuildOptions {
     const format = key.slice(0, 3) as ModuleFormat;
-    const plugins: Plugin[] = [ownCodePlugin({ roots: () => this.roots, findings: () => this.findings })];
+    const plugins: Plugin[] = [
+      ownCodePlugin({
+        roots: () => this.roots,
+        findings: () => this.findings,
+        format,
+        hasPathAlias: (dir, specifier) => this.tsconfigs.hasPathAlias(dir, specifier),
+      }),
+    ];
     if (this.tsconfigs.wantsMetadata(this.roots)) plugins.push(decoratorMetadataPlugin(this.tsconfigs));
+    plugins.push(computedImportsPlugin());
     return {
       entryPoints: entries,
       outdir: this.outputFolder(),
@@ -204,6 +235,8 @@ export class ReleaseBuilder {
       sourcesContent: false,
       write: false,
       logLevel: 'silent',
+      // A computed require stays a call Node resolves at run time (see computed-imports.ts).
+      logOverride: { 'unsupported-require-call': 'silent', 'unsupported-dynamic-import': 'silent' },
       plugins,
     };
   }
@@ -266,7 +299,9 @@ async function stampAll(files: readonly string[]): Promise<Map<string, string>> 
 /** What every module's output rests on besides its own text: the root, which files exist, the package.json and tsconfig files. */
 function shapeOf(root: string, tree: SourceTree, assetStamps: Map<string, string>): string {
   const settings = tree.assets.filter((file) => /^(?:package\.json|[jt]sconfig.*\.json)$/.test(path.basename(file)));
-  return [root, ...tree.scripts, '', ...settings.map((file) => `${file}:${assetStamps.get(file)}`)].join('\0');
+  // Files an import may name: a `config.js` added beside `config.ts` changes what `./config` is.
+  const importable = tree.assets.filter((file) => /\.(?:[cm]?js|json|node)$/.test(file));
+  return [root, ...tree.scripts, '', ...importable, '', ...settings.map((file) => `${file}:${assetStamps.get(file)}`)].join('\0');
 }
 
 /** The deepest folder that holds all of `folders`. */

@@ -30,9 +30,20 @@ export async function writeRelease(folder: string, release: Release, previous?: 
       }
       if (file.contents) await writeFile(target, file.contents);
       else if (file.link) await symlink(file.link, target, 'dir');
-      else if (file.source) await copyFile(file.source, target, constants.COPYFILE_FICLONE);
+      else if (file.source) {
+        // A file gone since the tree was read (an editor's temporary file) is simply not in this release.
+        await copyFile(file.source, target, constants.COPYFILE_FICLONE).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
+      }
     }),
   );
-  await Promise.all(release.nodeModules.map((modules) => symlink(modules.target, path.join(folder, modules.path), 'dir')));
+  // Relative links: the release still finds them if the app folder is moved or mounted elsewhere.
+  await Promise.all(
+    release.nodeModules.map((modules) => {
+      const link = path.join(folder, modules.path);
+      return symlink(path.relative(path.dirname(link), modules.target), link, 'dir');
+    }),
+  );
   return { folder, stamps: new Map(release.files.map((file) => [file.path, file.stamp])) };
 }

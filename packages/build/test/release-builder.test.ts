@@ -1,12 +1,17 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are module sources that hold template literals
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BuildError, MissingEntryError } from '../src/build-errors.js';
 import { commonAncestor, ReleaseBuilder } from '../src/release-builder.js';
 import { writeRelease } from '../src/release-writer.js';
+
+const run = promisify(execFile);
 
 /** Writes files (path → text) under `root`, making folders as needed. */
 async function files(root: string, tree: Record<string, string>): Promise<void> {
@@ -91,6 +96,31 @@ describe('ReleaseBuilder', () => {
     expect(await readFile(entry, 'utf8')).toContain('require("./greet.js")');
     const value = ((await load(entry)).default as () => unknown)();
     expect(value).toEqual({ greet: 'hello x', version: '1.2.3', view: 'view' });
+  });
+
+  it('keeps computed requires and imports as calls Node resolves in the release (no build-time table)', async () => {
+    const app = path.join(root, 'computed');
+    await files(app, {
+      'package.json': '{}',
+      'src/app.ts': [
+        "const fs = require('node:fs');",
+        "const path = require('node:path');",
+        "const names = fs.readdirSync(path.join(__dirname, 'plugins')).filter((file: string) => file.endsWith('.js'));",
+        "let optional = 'none';",
+        "try { optional = require('./local-config').value; } catch {}",
+        "module.exports = async () => ({ plugins: names.map((file: string) => require('./plugins/' + file).name), lazy: (await import(`./lazy/${'b'}.js`)).b, optional });",
+      ].join('\n'),
+      'src/plugins/one.ts': "exports.name = 'one';",
+      'src/plugins/two.ts': "exports.name = 'two';",
+      'src/lazy/b.ts': "exports.b = 'lazy b';",
+    });
+    const { entry } = await release(app);
+    const text = await readFile(entry, 'utf8');
+    expect(text).not.toContain('one.ts');
+    // In a Node of its own: the test runner would handle the module's import() itself.
+    const script = `import(process.argv[1]).then(async (m) => console.log(JSON.stringify(await m.default())))`;
+    const { stdout } = await run(process.execPath, ['-e', script, pathToFileURL(entry).href]);
+    expect(JSON.parse(stdout)).toEqual({ plugins: ['one', 'two'], lazy: 'lazy b', optional: 'none' });
   });
 
   it('follows .mts and .cts, whatever the package type', async () => {

@@ -81,7 +81,7 @@ export async function publishBuild(appDir: string, write: ReleaseWriter): Promis
   const link = path.join(paths.fw, `.build-${id}.link`);
   await symlink(path.relative(paths.fw, folder), link);
   await replaceWithLink(link, paths.build);
-  await pruneBuilds(paths.builds, [id]);
+  await pruneBuilds(paths.builds, [id, ...(await servingBuilds(paths.fw))]);
   return { id, entry: path.join(folder, manifest.entry) };
 }
 
@@ -92,6 +92,27 @@ async function replaceWithLink(link: string, target: string): Promise<void> {
     await rm(target, { recursive: true, force: true });
   }
   await rename(link, target);
+}
+
+/**
+ * A master marks the release its generation serves (`.fw/serving`, `.fw/serving-<instance>`), so
+ * builds published meanwhile never prune it: a crash replacement loads it again, and it may read
+ * its templates and data files while it runs.
+ */
+export async function markServing(appDir: string, build: BuildRef, instance?: string): Promise<void> {
+  const { fw, builds } = appPaths(appDir);
+  const name = instance ? `serving-${instance}` : 'serving';
+  const staging = path.join(fw, `.${name}-${process.pid}.link`);
+  await rm(staging, { force: true });
+  await symlink(path.relative(fw, path.join(builds, build.id)), staging);
+  await rename(staging, path.join(fw, name));
+}
+
+/** The release folders masters mark as serving. */
+async function servingBuilds(fwDir: string): Promise<string[]> {
+  const names = (await readdir(fwDir).catch(() => [] as string[])).filter((name) => /^serving(?:-[\w-]+)?$/.test(name));
+  const targets = await Promise.all(names.map((name) => realpath(path.join(fwDir, name)).catch(() => null)));
+  return targets.filter((target): target is string => target !== null).map((target) => path.basename(target));
 }
 
 /** Sortable by time, unique across concurrent builds. */

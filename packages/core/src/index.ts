@@ -13,7 +13,7 @@ export { isMasterMessage, isWorkerMessage, serializeError, tag, FW_TAG } from '.
 export type { MasterMessage, WorkerMessage, SerializedError, SocketMessage, LoadMessage, WorkerStats } from './ipc.js';
 export { appPaths, RELEASE_MANIFEST_FILE } from './app-paths.js';
 export type { ReleaseManifest } from './app-paths.js';
-export { latestBuild, hasBuild, publishBuild, pruneBuilds, readRelease, NoBuildError, KEEP_BUILDS } from './build-store.js';
+export { latestBuild, hasBuild, markServing, publishBuild, pruneBuilds, readRelease, NoBuildError, KEEP_BUILDS } from './build-store.js';
 export type { ReleaseWriter } from './build-store.js';
 export { BindError, bindAll, parseBind, adoptSockets, inheritedSockets, listenEnvironment } from './sockets.js';
 export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';

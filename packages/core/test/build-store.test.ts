@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { latestBuild, NoBuildError, publishBuild } from '../src/build-store.js';
+import { latestBuild, markServing, NoBuildError, publishBuild } from '../src/build-store.js';
 
 describe('build store', () => {
   let appDir: string;
@@ -62,6 +62,13 @@ describe('build store', () => {
     expect((await latestBuild(appDir)).id).toBe(good.id);
     const leftovers = (await readdir(path.join(appDir, '.fw', 'builds'))).filter((name) => name.startsWith('.'));
     expect(leftovers).toEqual([]);
+  });
+
+  it('never prunes the release a master marks as serving', async () => {
+    const live = await publish('export default 0');
+    await markServing(appDir, live);
+    for (let i = 1; i <= 7; i++) await publish(`export default ${i}`);
+    expect(await readFile(live.entry, 'utf8')).toBe('export default 0');
   });
 
   it('keeps the last few builds and removes older ones', async () => {

@@ -50,3 +50,12 @@ describe('parameterNames', () => {
     expect(parameterNames(() => 1)).toEqual([]);
   });
 });
+
+describe('a fetch handler is not a (req, res) listener', () => {
+  it('is refused with the way to serve it', () => {
+    const detected = detectEntryKind({ default: async (request: unknown) => request, options: undefined }, () => false);
+    expect(detected.kind).toBe('invalid');
+    expect(detected.why).toMatch(/fetch handler .*getRequestListener/);
+    expect(detectEntryKind({ default: (request: unknown, env: unknown, ctx: unknown) => [request, env, ctx], options: undefined }, () => false).kind).toBe('invalid');
+  });
+});

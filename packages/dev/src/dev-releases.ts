@@ -28,6 +28,8 @@ export class DevReleases {
   private readonly buildsDir: string;
   private count = 0;
   private last: { written: WrittenRelease; hash: string; build: BuildRef } | undefined;
+  /** The release the worker serves: never pruned while it does (saves that fail to boot go on). */
+  private servingId: string | undefined;
 
   constructor(appDir: string, entry: string) {
     this.builder = new ReleaseBuilder(appDir, entry, { linkStaticFolders: true, releasesDir: appPaths(appDir).devBuilds });
@@ -49,13 +51,18 @@ export class DevReleases {
       const written = await writeRelease(folder, release, this.last?.written);
       const build = { id, entry: path.join(folder, release.entry) };
       this.last = { written, hash: release.hash, build };
-      void pruneBuilds(this.buildsDir, [id]);
+      void pruneBuilds(this.buildsDir, this.servingId ? [id, this.servingId] : [id]);
       return { ...done, build, ms: ms() };
     } catch (error) {
       if (error instanceof BuildError) return { ok: false, ms: ms(), errors: error.formatted };
       if (error instanceof MissingEntryError) return { ok: false, ms: ms(), errors: `${error.message}\n` };
       return { ok: false, ms: ms(), errors: `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` };
     }
+  }
+
+  /** The rollout of this build succeeded: keep it until another one serves. */
+  serving(build: BuildRef): void {
+    this.servingId = build.id;
   }
 
   async dispose(): Promise<void> {

@@ -175,6 +175,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
     const total = Math.round(performance.now() - trigger.at);
     if (outcome.ok) {
       forceOwed = false;
+      builder.serving(build.build);
       const first = serving?.kind !== 'app';
       serving = { kind: 'app', hash: build.hash };
       if (trigger.reason !== 'start') {

@@ -1,4 +1,4 @@
-import { adoptSockets, appPaths, bindAll, describeEvent, eventFields, ForkSpawner, inheritedSockets, latestBuild, listenEnvironment, Supervisor, serializeError, type Bind, type RolloutOutcome } from '@fw/core';
+import { adoptSockets, appPaths, bindAll, describeEvent, eventFields, ForkSpawner, inheritedSockets, latestBuild, listenEnvironment, markServing, Supervisor, serializeError, type Bind, type BuildRef, type RolloutOutcome } from '@fw/core';
 import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
 import { watchBuilds } from './build-watcher.js';
@@ -205,8 +205,13 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       log(`serving ${addresses.join(', ')} with ${options.workers} worker${options.workers === 1 ? '' : 's'} (master pid ${process.pid})${entry ? `, running ${entry}` : ''}`);
       notifySystemd({ ready: true, status: `serving generation ${first.generation}` });
     }
+    const markLive = (build: BuildRef) => markServing(options.appDir, build, options.instance).catch(() => undefined);
+    void markLive(first.build);
     supervisor.on((event) => {
-      if (event.type === 'generation-ready') notifySystemd({ status: `serving generation ${event.generation}` });
+      if (event.type === 'generation-ready') {
+        notifySystemd({ status: `serving generation ${event.generation}` });
+        void markLive(event.build);
+      }
       if (event.type === 'rollout-refused') notifySystemd({ status: `serving; generation ${event.generation ?? '?'} refused: ${event.error.message}` });
     });
     if (options.metrics) {

@@ -183,6 +183,9 @@ export class AppWorker {
       // hooks, close-with-grace, `server.close()` then `process.exit`): it hears SIGTERM now,
       // with nothing left to serve, and the worker ends when the app is done.
       if (this.app?.kind === 'server' && appListensFor('SIGTERM')) {
+        // fw's own handler goes first, so an app that re-raises the signal once it is done (Nest's
+        // shutdown hooks, Apollo) ends the process as it means to.
+        process.off('SIGTERM', this.onSigterm);
         process.emit('SIGTERM', 'SIGTERM');
         return;
       }
@@ -322,6 +325,7 @@ function nameUnixSocket(server: http.Server, address: string): void {
   // A unix socket's peer is on this machine, but Node reports no address for it, and an app (or
   // a trust-proxy check) then sees none. Report the loopback address instead.
   server.on('connection', (socket) => {
-    Object.defineProperty(socket, 'remoteAddress', { value: '127.0.0.1', configurable: true });
+    // Only a unix peer: TCP connections handed in from another socket keep their own address.
+    if (socket.remoteAddress === undefined) Object.defineProperty(socket, 'remoteAddress', { value: '127.0.0.1', configurable: true });
   });
 }

@@ -19,6 +19,7 @@ export interface EntryExports {
 
 const PLUGIN_MARKERS = [Symbol.for('skip-override'), Symbol.for('fastify.display-name'), Symbol.for('plugin-meta')];
 const LISTENER_PARAM = /^_*(?:req|request|incoming|incomingMessage|message|msg)$/i;
+const RESPONSE_PARAM = /^_*(?:res|response|reply|outgoing|serverResponse|resp|r)$/i;
 const PLUGIN_PARAM = /^_*(?:fastify|instance|server|app|scope|f|fst|plugin|root)$/i;
 const OPTIONS_PARAM = /^_*(?:opts|options|config|settings|overrides)$/i;
 
@@ -33,7 +34,14 @@ export function detectEntryKind(entry: EntryExports, isFastify: (value: unknown)
   const params = parameterNames(fn);
   const first = params[0] ?? '';
   if (params.length === 0 && fn.length === 0) return { kind: 'factory', why: 'a function without parameters' };
-  if (LISTENER_PARAM.test(first)) return { kind: 'listener', why: `a function of (${params.join(', ')})` };
+  if (LISTENER_PARAM.test(first)) {
+    // `(request)`, `(request, env, ctx)`: a fetch handler (Hono's app.fetch, a Worker) answers with
+    // a Response; served as a (req, res) listener every request would hang.
+    if (params.length < 2 || !RESPONSE_PARAM.test(params[1] ?? '')) {
+      return { kind: 'invalid', why: `a function of (${params.join(', ')}), which looks like a fetch handler (request) => Response; serve it with @hono/node-server's getRequestListener(handler)` };
+    }
+    return { kind: 'listener', why: `a function of (${params.join(', ')})` };
+  }
   if (PLUGIN_PARAM.test(first)) return { kind: 'plugin', why: `a function of (${params.join(', ')})` };
   if (params.length <= 1 && (OPTIONS_PARAM.test(first) || fn.length <= 1)) return { kind: 'factory', why: `a function of (${params.join(', ')})` };
   return { kind: 'ambiguous', why: `a function of ${params.length} parameters (${params.join(', ') || '…'})` };

@@ -114,11 +114,10 @@ export class GracefulServer {
     this.drained ??= (async () => {
       this.draining = true;
       for (const res of this.inFlight) closeAfter(res);
-      for (const feeder of this.feeders) net.Server.prototype.close.call(feeder);
-      if (!this.listening) return;
-      await new Promise<void>((resolve) => {
-        net.Server.prototype.close.call(this.server, () => resolve());
-      });
+      // A feeder's connections are counted on the feeder: its close waits for them.
+      const closing = this.feeders.map((feeder) => new Promise<void>((resolve) => net.Server.prototype.close.call(feeder, () => resolve())));
+      if (this.listening) closing.push(new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve())));
+      await Promise.all(closing);
     })();
     return this.drained;
   }

@@ -62,8 +62,10 @@ export async function loadApp(entry: string, timings: LoadTimings = {}, options:
     return listened(entry, capture!);
   }
   const module = first;
-  if (capture && capture.count > 0) return listened(entry, capture);
   const exports = entryExports(module);
+  // It listened while loading: that server is the app, unless it exports an app that is not that
+  // server (then what listened is a side server, a metrics port say, and the export is the app).
+  if (capture && capture.count > 0 && (exports.default === undefined || servesExport(capture, exports.default))) return listened(entry, capture);
   if (exports.default === undefined) {
     if (!capture) throw new AppContractError(`${entry} has no default export. ${contract}`);
     // A server.ts that builds its app asynchronously (connects, then listens): wait for its listen.
@@ -91,6 +93,14 @@ export async function loadApp(entry: string, timings: LoadTimings = {}, options:
       if (typeof exports.default !== 'function') throw new AppContractError(`The default export of ${entry} is ${describe(exports.default)}, not a (req, res) listener (${detected.why}).`);
       return { kind: 'listener', listener: exports.default as RequestListener };
   }
+}
+
+/** True when a server the app listened answers with its default export (`app.listen()` of an exported app). */
+function servesExport(capture: ListenCapture, exported: unknown): boolean {
+  const server = capture.first()?.server;
+  if (!server) return false;
+  if ((exported as { server?: unknown } | null)?.server === server) return true;
+  return server.listeners('request').includes(exported as (...args: unknown[]) => void);
 }
 
 async function waitForListen(entry: string, capture: ListenCapture, withinMs: number): Promise<LoadedApp> {
