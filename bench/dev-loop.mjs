@@ -30,16 +30,15 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { copyExample, fwDevLines, runSaves, startFwDev } from './lib/dev.mjs';
 import {
   cleanup,
   freePort,
-  fwBin,
   installCleanupHandlers,
-  makeTempDir,
   removeTempDir,
   repoRoot,
   sleep,
@@ -51,10 +50,7 @@ import {
 import { startRequestLoad } from './lib/load.mjs';
 import { quantile, round } from './lib/stats.mjs';
 
-const exampleDir = path.join(repoRoot, 'apps', 'example');
 const esbuildBin = path.join(repoRoot, 'node_modules', '.bin', 'esbuild');
-const READY_LINE = /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)/;
-const VERSION_LINE = /export const VERSION = '[^']*';/;
 const RUNNER_FILE = 'bench-runner.mjs';
 const POLL_PAUSE_MS = 5;
 const SAVE_TIMEOUT_MS = 10_000;
@@ -106,54 +102,7 @@ function usage(message) {
   process.exit(2);
 }
 
-// ─────────────────────────────────────────────────────────── the app ──
-
-/** A private copy of apps/example; `setVersion` is the save of an edit-build-reload cycle. */
-async function copyExample(tag) {
-  const dir = await makeTempDir(`dev-${tag}`);
-  await cp(exampleDir, dir, {
-    recursive: true,
-    filter: (source) => !/[/\\](node_modules|\.fw|test|\.turbo)$/.test(source),
-  });
-  // The example extends the repo's base config by a relative path: point the copy at it as well.
-  const tsconfigFile = path.join(dir, 'tsconfig.json');
-  const base = path.join(repoRoot, 'tsconfig.base.json');
-  const relative = path.relative(dir, base).split(path.sep).join('/');
-  const tsconfig = await readFile(tsconfigFile, 'utf8');
-  const rewritten = tsconfig.replace(/("extends"\s*:\s*)"[^"]*"/, (_, key) => `${key}${JSON.stringify(relative)}`);
-  const extendsValue = JSON.parse(rewritten).extends;
-  if (path.resolve(dir, extendsValue) !== base || !existsSync(path.resolve(dir, extendsValue))) {
-    throw new Error(`could not point ${tsconfigFile} at ${base} (extends is ${extendsValue})`);
-  }
-  await writeFile(tsconfigFile, rewritten);
-
-  const appFile = path.join(dir, 'src', 'app.ts');
-  const original = await readFile(appFile, 'utf8');
-  if (!VERSION_LINE.test(original)) throw new Error(`${appFile} has no line like "export const VERSION = '...';"`);
-  return {
-    dir,
-    setVersion: (version) => writeFile(appFile, original.replace(VERSION_LINE, `export const VERSION = '${version}';`)),
-  };
-}
-
 // ────────────────────────────────────────────────────────────── tools ──
-
-/** `fw dev` on port 0 with --debug; resolves once its "fw dev http://…" line is out. */
-async function startFwDev(app) {
-  const t0 = performance.now();
-  const proc = startGroup('fw dev', process.execPath, [fwBin, 'dev', app.dir, '--port', '0', '--debug', ...(options.spares === undefined ? [] : ['--spares', String(options.spares)])], {
-    cwd: repoRoot,
-    env: { LOG_LEVEL: 'warn' },
-  });
-  const ready = await waitForLine(proc, READY_LINE, START_TIMEOUT_MS);
-  return {
-    origin: `http://127.0.0.1:${ready.match[1]}`,
-    procs: [proc],
-    main: proc,
-    startupMs: ready.line.at - t0,
-    readyInMs: Number(ready.line.text.match(/ready in (\d+) ms/)?.[1] ?? Number.NaN),
-  };
-}
 
 /** esbuild --watch first (until the first bundle is out), then node --watch on the runner. */
 async function startBaseline(app) {
@@ -196,47 +145,6 @@ console.log(\`bench-runner listening on \${port}\`);
   };
 }
 
-const FW_RELOADED = /reloaded in (\d+) ms \((.*)\)/;
-const FW_BREAKDOWN =
-  /wait (\d+) ms, build (\d+) ms, start worker (\d+) ms \((spare|cold)(?: = import (\d+) ms \+ app start (-?\d+) ms \+ handover)?\), total (\d+) ms/;
-
-/** What fw dev printed about the reloads of one save (lines that arrived in its window). */
-function fwDevLines(lines, save) {
-  const reloads = [];
-  const problems = [];
-  let unchanged = 0;
-  for (const line of lines) {
-    if (line.at < save.savedAt || line.at >= save.windowEnd) continue;
-    const reloaded = line.text.match(FW_RELOADED);
-    if (reloaded) {
-      reloads.push({ reloadedMs: Number(reloaded[1]), reason: reloaded[2], lineAfterSaveMs: line.at - save.savedAt });
-      continue;
-    }
-    const b = line.text.match(FW_BREAKDOWN);
-    if (b) {
-      // The breakdown follows its "reloaded" line; one without it still gets a row of its own.
-      if (!reloads.at(-1) || reloads.at(-1).breakdown) reloads.push({});
-      const target = reloads.at(-1);
-      target.breakdown = {
-        waitMs: Number(b[1]),
-        buildMs: Number(b[2]),
-        startWorkerMs: Number(b[3]),
-        start: b[4],
-        importMs: b[5] === undefined ? null : Number(b[5]),
-        appStartMs: b[6] === undefined ? null : Number(b[6]),
-        totalMs: Number(b[7]),
-      };
-      // What is left of "start worker" after import and app start: IPC, listening, and (when a
-      // save comes before the spare has finished warming up) the wait for the spare itself.
-      target.breakdown.handoverMs = b[5] === undefined ? null : target.breakdown.startWorkerMs - Number(b[5]) - Number(b[6]);
-      continue;
-    }
-    if (/did not change/.test(line.text)) unchanged++;
-    if (/build failed|failed to start|keeps serving|fw dev: /.test(line.text)) problems.push(line.text.trim());
-  }
-  return { reloads, unchanged, problems };
-}
-
 /** When esbuild finished the bundle, node --watch restarted and the new process listened, after a save. */
 function baselineLines(esbuildLines, nodeLines, save) {
   const inWindow = (line) => line.at >= save.savedAt && line.at < save.windowEnd;
@@ -257,10 +165,10 @@ function baselineLines(esbuildLines, nodeLines, save) {
 // ────────────────────────────────────────────────────────── measuring ──
 
 async function measure(tool, runId) {
-  const app = await copyExample(tool);
+  const app = await copyExample(`dev-${tool}`);
   const version = (n) => `${tool}-${runId}-${String(n).padStart(2, '0')}`;
   await app.setVersion(version(0));
-  const started = tool === 'dev' ? await startFwDev(app) : await startBaseline(app);
+  const started = tool === 'dev' ? await startFwDev(app, { spares: options.spares, timeoutMs: START_TIMEOUT_MS }) : await startBaseline(app);
   const poller = startRequestLoad(started.origin, { connections: 1, pauseMs: POLL_PAUSE_MS, readVersion: true });
   const result = { tool, dir: path.relative(repoRoot, app.dir), origin: started.origin, startup: {}, saves: [], aborted: null };
   try {
@@ -271,22 +179,17 @@ async function measure(tool, runId) {
       : { firstBundleMs: round(started.firstBundleMs), listeningMs: round(started.startupMs) };
     await sleep(SETTLE_MS); // fw dev warms its spare after the first start; both get the same pause
 
-    let timeoutsInARow = 0;
-    for (let n = 1; n <= options.saves; n++) {
-      const v = version(n);
-      const from = poller.log.length;
-      const savedAt = performance.now();
-      await app.setVersion(v);
-      const writtenAt = performance.now();
-      const served = await poller.waitFor((e) => e.ok && e.version === v, SAVE_TIMEOUT_MS, from);
-      result.saves.push({ n, version: v, savedAt, writeMs: writtenAt - savedAt, servedAt: served?.at ?? null });
-      timeoutsInARow = served ? 0 : timeoutsInARow + 1;
-      if (timeoutsInARow >= MAX_TIMEOUTS_IN_A_ROW) {
-        result.aborted = `${timeoutsInARow} saves in a row never served: gave up after save ${n}`;
-        break;
-      }
-      await sleep(options.gapMs);
-    }
+    const { saves, aborted } = await runSaves({
+      app,
+      poller,
+      version,
+      count: options.saves,
+      gapMs: options.gapMs,
+      timeoutMs: SAVE_TIMEOUT_MS,
+      maxTimeoutsInARow: MAX_TIMEOUTS_IN_A_ROW,
+    });
+    result.saves = saves;
+    result.aborted = aborted;
   } finally {
     const stoppedAt = performance.now();
     await poller.stop();

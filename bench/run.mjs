@@ -8,14 +8,20 @@
 //   memory      bench/memory.mjs      master and worker RSS vs plain Fastify, start → first response
 //   dev-loop    bench/dev-loop.mjs    `fw dev` save-to-serve vs esbuild --watch + node --watch
 //                                     (run as a child process; its summary is folded in)
+//   release-build bench/release-build.mjs  HEAD's fw (releases that keep the app's layout) vs
+//                                     6c997c3's (one esbuild bundle): fw build, worker boot, HUP →
+//                                     serving, fw dev save-to-serve, on apps/example and a generated
+//                                     500-module app (the baseline fw is a git worktree in the temp
+//                                     folder, installed and built before the clock starts)
 //
 // One phase at a time (2 cores: phases in parallel would measure each other). Within each phase the
 // contenders are interleaved and figures are medians over repeats; every figure is set against a
 // baseline from the same run.
 //
-// Usage: npm run bench [-- --quick] [-- --only throughput,reload,memory,dev-loop]
+// Usage: npm run bench [-- --quick] [-- --only throughput,reload,memory,dev-loop,release-build]
 //        node bench/run.mjs [--quick] [--only LIST]
-//   --quick  every phase shortened; the whole run takes about a minute (goal: under 90 s).
+//   --quick  every phase shortened; the first four take about a minute (goal: under 90 s), and
+//            release-build about as long again.
 //            Results go to bench/results/<name>.quick.tmp (git-ignored) so a quick check never
 //            replaces the reference results of a full run.
 //   default  a fuller run, a few minutes: bench/results/<name>.json and bench/results/summary.json.
@@ -29,15 +35,16 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { memoryTable, runMemory } from './memory.mjs';
 import { reloadTable, runReload } from './reload.mjs';
+import { prepareReleaseBuild, releaseBuildTable, runReleaseBuild } from './release-build.mjs';
 import { runThroughput, throughputTable } from './throughput.mjs';
 import { prepareFwApp } from './lib/fw-process.mjs';
-import { benchDir, cleanup, installCleanupHandlers, isInterrupted, log, removeTempDir, repoRoot, startGroup, stopGroup } from './lib/procs.mjs';
+import { benchDir, cleanup, installCleanupHandlers, isInterrupted, log, removeTempDir, repoRoot, startGroup, stopGroup, waitForExit } from './lib/procs.mjs';
 import { machine, resultFile, writeResult } from './lib/results.mjs';
 import { ratio, round } from './lib/stats.mjs';
 
 const NAME = 'bench';
 const say = (text) => log(NAME, text);
-const PHASES = ['throughput', 'reload', 'memory', 'dev-loop'];
+const PHASES = ['throughput', 'reload', 'memory', 'dev-loop', 'release-build'];
 /** Quick runs: saves per tool in the dev loop (dev-loop.mjs's own --quick is 8). */
 const QUICK_DEV_SAVES = 4;
 
@@ -83,18 +90,7 @@ async function runDevLoop(quick) {
   }, 200);
   const limitMs = (quick ? 75 : 330) * 1000;
   try {
-    const exited = await new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), limitMs);
-      const check = () => {
-        if (proc.exited) {
-          clearTimeout(timer);
-          proc.waiters.delete(check);
-          resolve(true);
-        }
-      };
-      proc.waiters.add(check);
-      check();
-    });
+    const exited = await waitForExit(proc, limitMs);
     if (!exited) throw new Error(`dev-loop did not finish within ${limitMs / 1000} s`);
     if (proc.exitInfo !== 'code 0') throw new Error(`dev-loop exited (${proc.exitInfo}):\n${proc.tail(15)}`);
     const result = JSON.parse(await readFile(out, 'utf8'));
@@ -112,6 +108,7 @@ function summarize(results) {
   const r = results.reload?.summary;
   const m = results.memory?.summary;
   const d = results['dev-loop']?.summary;
+  const rb = results['release-build']?.summary;
   const summary = {
     // The four the issue asks for by name.
     fwToClusterThroughput: t?.fwToClusterThroughput ?? null,
@@ -160,6 +157,8 @@ function summarize(results) {
     workerRssMb: m ? { fw: m.fw.workerRssMbMedian, cluster: m.cluster.workerRssMbMedian, single: m.single.workerRssMbMedian } : null,
     fwWorkerToSingleRss: m?.fwWorkerToSingleRss ?? null,
     startToFirstResponseMs: m ? { single: m.single.startToFirstResponseMsMedian, cluster: m.cluster.startToFirstResponseMsMedian, fw: m.fw.startToFirstResponseMsMedian } : null,
+    // Releases that keep the layout (HEAD) against the single bundle (6c997c3): HEAD / 6c997c3 per app.
+    releaseBuildRatios: rb ? { example: rb.example.ratios, generated: rb.generated.ratios } : null,
   };
   summary.goals = Object.fromEntries(
     Object.entries(GOALS).map(([key, goal]) => {
@@ -174,6 +173,11 @@ function summarize(results) {
     }),
   );
   return summary;
+}
+
+/** "1.36 · 0.95 · 0.66 · 1.28" from one app's release-build ratios. */
+function rbRatios(r) {
+  return r ? [r.buildWall, r.bootReadyIn, r.hupToServing, r.devSaveToServe].map((x) => x ?? '–').join(' · ') : '–';
 }
 
 function summaryTable(s, quick) {
@@ -198,6 +202,7 @@ function summaryTable(s, quick) {
     `| master RSS | **${v(s.masterRssMb, ' MB')}** | node:cluster primary ${v(s.masterRssMbClusterPrimary, ' MB')} | ${v(ratio(s.masterRssMb, s.masterRssMbClusterPrimary, 2))} | ≤ 60 MB | ${met('masterRss')} |`,
     `| worker RSS | ${v(s.workerRssMb?.fw, ' MB')} | plain Fastify process ${v(s.workerRssMb?.single, ' MB')} · cluster worker ${v(s.workerRssMb?.cluster, ' MB')} | ${v(s.fwWorkerToSingleRss)} | | |`,
     `| start → first response | ${v(s.startToFirstResponseMs?.fw, ' ms')} | single ${v(s.startToFirstResponseMs?.single, ' ms')} · cluster ${v(s.startToFirstResponseMs?.cluster, ' ms')} | fw/single ${v(ratio(s.startToFirstResponseMs?.fw, s.startToFirstResponseMs?.single, 2))} · fw/cluster ${v(ratio(s.startToFirstResponseMs?.fw, s.startToFirstResponseMs?.cluster, 2))} | | |`,
+    `| HEAD's releases ÷ 6c997c3's single bundle: fw build · worker boot ("ready in") · HUP → serving · dev save-to-serve | example ${rbRatios(s.releaseBuildRatios?.example)}; 500-module app ${rbRatios(s.releaseBuildRatios?.generated)} | same fw, two commits | | | |`,
   ];
   return lines.join('\n');
 }
@@ -209,11 +214,22 @@ async function main() {
     process.stderr.write('bench: fw is not built: run `npm run bench` (it builds first) or `npx turbo run build`\n');
     process.exit(1);
   }
+  // release-build's two fws (git worktrees, installed and built the first time): before the clock.
+  let releaseFws = null;
+  if (options.only.includes('release-build')) {
+    try {
+      releaseFws = await prepareReleaseBuild();
+    } catch (error) {
+      say(`release-build: could not prepare the two fws: ${error?.stack ?? error}`);
+      await cleanup();
+      process.exit(1);
+    }
+  }
   const startedAt = new Date();
   const loadavgAtStart = machine().loadavg;
   const t0 = performance.now();
   // A hard bound on the whole run, whatever hangs: kill everything, remove the copies, exit 1.
-  const limitS = options.quick ? 180 : 1_200;
+  const limitS = (options.quick ? 180 : 1_200) + (options.only.includes('release-build') ? (options.quick ? 150 : 900) : 0);
   const hardStop = setTimeout(() => {
     say(`still running after ${limitS} s; cleaning up`);
     cleanup().finally(() => process.exit(1));
@@ -235,6 +251,7 @@ async function main() {
     reload: async () => runReload({ quick: options.quick, app: await fwApp() }),
     memory: async () => runMemory({ quick: options.quick, app: await fwApp() }),
     'dev-loop': () => runDevLoop(options.quick),
+    'release-build': () => runReleaseBuild({ quick: options.quick, fws: releaseFws }),
   };
   for (const phase of options.only) {
     if (isInterrupted()) break;
@@ -282,13 +299,16 @@ async function main() {
   if (results.reload) sections.push(`### Reloads under load\n\n${reloadTable(results.reload)}`);
   if (results['dev-loop']) sections.push(`### Dev loop\n\n${results['dev-loop'].table}`);
   if (results.memory) sections.push(`### Memory and start\n\n${memoryTable(results.memory)}`);
+  if (results['release-build']) sections.push(`### Releases that keep the layout vs the single bundle\n\n${releaseBuildTable(results['release-build'])}`);
   const m = output.machine;
   sections.push(
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.platform}, Node ${m.node}; load average at the start ${loadavgAtStart.join(' ')}, at the end ${m.loadavg.join(' ')}. ` +
       `${startedAt.toISOString()}, ${totalS} s (${Object.entries(timings).map(([k, s]) => `${k} ${s} s`).join(', ')}).`,
   );
   process.stdout.write(`\n${sections.join('\n\n')}\n`);
-  say(`wrote ${path.relative(repoRoot, file)}; ${totalS} s${options.quick && totalS > 90 ? ' (over the 90 s aim for --quick)' : ''}`);
+  // The 90 s aim for --quick is for the first four phases; release-build comes on top.
+  const aimedS = totalS - (timings['release-build'] ?? 0);
+  say(`wrote ${path.relative(repoRoot, file)}; ${totalS} s${options.quick && aimedS > 90 ? ' (over the 90 s aim for --quick)' : ''}`);
   clearTimeout(hardStop);
   const failed = Object.keys(errors);
   if (failed.length) say(`failed: ${failed.join(', ')}`);

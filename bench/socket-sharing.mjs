@@ -48,7 +48,7 @@ function runWorker(mode) {
   let cpu0 = process.cpuUsage();
   let drainStartedAt = 0;
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     reqs++;
     res.statusCode = 200;
     res.setHeader('content-type', 'application/json');
@@ -70,7 +70,7 @@ function runWorker(mode) {
     if (drainStartedAt) return;
     drainStartedAt = performance.now();
     // Every further response tells the client to go away...
-    server.prependListener('request', (req, res) => { res.setHeader('connection', 'close'); });
+    server.prependListener('request', (_req, res) => { res.setHeader('connection', 'close'); });
     const finish = (forced) => {
       const msg = { type: 'final', pid, reqs, conns, forced, drainMs: performance.now() - drainStartedAt };
       send(msg, () => process.exit(0));
@@ -567,7 +567,7 @@ async function runMain() {
     const dir = path.join(path.dirname(SCRIPT), 'results');
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, partial ? 'socket-sharing.partial.tmp' : 'socket-sharing.json');
-    fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+    fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${path.relative(process.cwd(), file)}`);
     if (results.modes && !results.error) console.log(renderTable(results));
     log(`done in ${results.totalSeconds.toFixed(0)} s; leftover pids: ${leftovers.length ? leftovers.join(', ') : 'none'}`);

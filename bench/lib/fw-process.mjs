@@ -14,10 +14,13 @@ const ROLLOUT_LINE = /generation (\d+): starting (\d+) workers?/;
 /** Quiet workers: no request logs (the hello app has none anyway). */
 const quiet = { LOG_LEVEL: 'warn' };
 
-/** Runs an fw command to completion, bounded; rejects with its output if it fails. */
-export function fwCommand(args, { timeoutMs = 60_000 } = {}) {
+/**
+ * Runs an fw command to completion, bounded; rejects with its output if it fails. `bin`: another
+ * fw's bin/fw.js (bench/release-build.mjs runs an older fw from a git worktree).
+ */
+export function fwCommand(args, { timeoutMs = 60_000, bin = fwBin } = {}) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [fwBin, ...args], { cwd: repoRoot, env: { ...process.env, ...quiet, NO_COLOR: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...process.env, ...quiet, NO_COLOR: '1' }, timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
       if (error) reject(new Error(`fw ${args.join(' ')} failed (${error.code ?? error.signal}): ${stderr || stdout}`));
       else resolve({ stdout, stderr });
     });
@@ -38,9 +41,9 @@ export async function prepareFwApp(tag = 'fw') {
   return { root, dir, buildMs: Math.round(performance.now() - startedAt) };
 }
 
-/** `fw start DIR --port PORT --workers N`; resolves once it prints its "serving" line. */
-export async function startFw(app, { port = 0, workers = 2, timeoutMs = 60_000, waitForServing = true } = {}) {
-  const proc = startGroup('fw start', process.execPath, [fwBin, 'start', app.dir, '--port', String(port), '--workers', String(workers)], { env: quiet });
+/** `fw start DIR --port PORT --workers N` (`bin`: which fw); resolves once it prints its "serving" line. */
+export async function startFw(app, { port = 0, workers = 2, timeoutMs = 60_000, waitForServing = true, bin = fwBin, name = 'fw start' } = {}) {
+  const proc = startGroup(name, process.execPath, [bin, 'start', app.dir, '--port', String(port), '--workers', String(workers)], { env: quiet });
   const fw = {
     kind: 'fw',
     proc,
@@ -63,7 +66,7 @@ export async function startFw(app, { port = 0, workers = 2, timeoutMs = 60_000, 
     },
     workerPids: () => childrenOf(fw.masterPid).filter(pidAlive),
     /** `fw status DIR --json`, through the CLI (a whole Node process: slow under load). */
-    status: async () => JSON.parse((await fwCommand(['status', app.dir, '--json'], { timeoutMs: 20_000 })).stdout),
+    status: async () => JSON.parse((await fwCommand(['status', app.dir, '--json'], { timeoutMs: 20_000, bin })).stdout),
     /**
      * The same status object straight from the master's control socket (what `fw status` does
      * inside: one JSON line each way over <app>/.fw/control.sock), without starting a Node process

@@ -113,6 +113,7 @@ export function startGroup(name, command, args, { cwd = repoRoot, env = {}, keep
     notify();
   });
   child.on('exit', (code, signal) => {
+    proc.exitedAt = performance.now();
     proc.exited = true;
     proc.exitInfo = signal ? `signal ${signal}` : `code ${code}`;
     notify();
@@ -137,6 +138,24 @@ export function waitForLine(proc, pattern, timeoutMs, from = 0) {
       proc.waiters.delete(check);
       settle();
     };
+    proc.waiters.add(check);
+    check();
+  });
+}
+
+/** Resolves true once `proc` (from startGroup) has exited, or false after `timeoutMs`. */
+export function waitForExit(proc, timeoutMs) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!proc.exited) return;
+      clearTimeout(timer);
+      proc.waiters.delete(check);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      proc.waiters.delete(check);
+      resolve(false);
+    }, timeoutMs);
     proc.waiters.add(check);
     check();
   });

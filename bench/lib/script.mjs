@@ -12,10 +12,12 @@ export function isMainModule(moduleUrl) {
 }
 
 /**
- * Runs one bench as a script and exits. `run(options)` measures and resolves with the result,
- * `table(result)` renders it as markdown; `limitS` bounds the whole run (quick, full).
+ * Runs one bench as a script and exits. `run(options, prepared)` measures and resolves with the
+ * result, `table(result)` renders it as markdown; `limitS` bounds the whole run (quick, full).
+ * `prepare(options)`, if given, runs first, outside that bound (it must bound itself): setup that
+ * may take minutes the first time, such as installing a baseline.
  */
-export async function runBenchScript({ name, run, table, limitS = { quick: 90, full: 600 } }) {
+export async function runBenchScript({ name, run, table, prepare, limitS = { quick: 90, full: 600 } }) {
   installCleanupHandlers(name);
   let exitCode = 0;
   let options;
@@ -25,9 +27,11 @@ export async function runBenchScript({ name, run, table, limitS = { quick: 90, f
     process.stderr.write(`${name}: ${error.message}\nusage: node bench/${name}.mjs [--quick]\n`);
     process.exit(2);
   }
-  const disarm = watchdog(name, (options.quick ? limitS.quick : limitS.full) * 1000);
+  let disarm = () => undefined;
   try {
-    const result = await run(options);
+    const prepared = prepare ? await prepare(options) : undefined;
+    disarm = watchdog(name, (options.quick ? limitS.quick : limitS.full) * 1000);
+    const result = await run(options, prepared);
     if (isInterrupted()) await new Promise(() => undefined); // the signal handler exits
     const file = await writeResult(name, options.quick, result);
     process.stdout.write(`\n${table(result)}\n\n`);
