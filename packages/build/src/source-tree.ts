@@ -5,6 +5,15 @@ import path from 'node:path';
 /** Folders that are never part of a release: installed packages, fw's own state, VCS and tool caches. */
 const IGNORED_FOLDERS = new Set(['node_modules', '.fw', '.git', '.hg', '.svn', '.turbo']);
 
+/**
+ * Tests are never run from a release, and a copy in `.fw/` would be found and run again by the
+ * app's test runner (vitest, jest and `node --test` look everywhere but node_modules): test files,
+ * `__tests__` folders, and a root's own `test`/`tests` folder stay out.
+ */
+const TEST_FILE = /\.(?:test|spec)\.[cm]?[jt]sx?$/;
+const TEST_FOLDER = '__tests__';
+const ROOT_TEST_FOLDERS = new Set(['test', 'tests']);
+
 /** fw's own settings, read by the fw command, never by the app. */
 const FW_CONFIG = /^fw\.config\.[cm]?[jt]s$/;
 
@@ -45,9 +54,10 @@ export async function readSourceTree(roots: readonly string[]): Promise<SourceTr
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (!IGNORED_FOLDERS.has(entry.name)) folders.push(visit(full));
+        const isTests = entry.name === TEST_FOLDER || (ROOT_TEST_FOLDERS.has(entry.name) && roots.includes(dir));
+        if (!IGNORED_FOLDERS.has(entry.name) && !isTests) folders.push(visit(full));
       } else if (entry.isFile() || entry.isSymbolicLink()) {
-        if (DECLARATION.test(entry.name) || (dir === roots[0] && FW_CONFIG.test(entry.name))) continue;
+        if (DECLARATION.test(entry.name) || TEST_FILE.test(entry.name) || (dir === roots[0] && FW_CONFIG.test(entry.name))) continue;
         if (entry.isSymbolicLink() && !(await isFileLink(full))) continue;
         (isTranspiled(entry.name) ? tree.scripts : tree.assets).push(full);
       }

@@ -236,7 +236,7 @@ describe('ReleaseBuilder', () => {
     await expect(builder.build()).rejects.toThrow(/entry src\/app\.ts not found .*set "entry" in fw\.config\.ts or --entry/);
   });
 
-  it('leaves fw.config.ts, type declarations and node_modules out, and keeps file modes', async () => {
+  it('leaves fw.config.ts, type declarations, tests and node_modules out, and keeps file modes', async () => {
     const app = path.join(root, 'out');
     await files(app, {
       'package.json': '{}',
@@ -245,6 +245,9 @@ describe('ReleaseBuilder', () => {
       'src/types.d.ts': 'declare const x: number;',
       'node_modules/x/index.js': '',
       'secret.env': 'TOKEN=1',
+      'src/app.test.ts': "import { test } from 'vitest';\ntest('x', () => {});",
+      'src/__tests__/a.ts': 'export {};',
+      'test/helper.ts': 'export {};',
     });
     const { chmod } = await import('node:fs/promises');
     await chmod(path.join(app, 'secret.env'), 0o600);
