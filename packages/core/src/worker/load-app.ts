@@ -147,9 +147,14 @@ function entryExports(module: Record<string, unknown>): EntryExports {
       ? outer
       : undefined;
   const source = nested ?? module;
-  const value = source.default;
+  // A CommonJS module that exports nothing (a server.js that only listens) imports as `{}`.
+  const value = nested === undefined && isEmptyObject(source.default) ? undefined : source.default;
   const options = source.options ?? (typeof value === 'function' ? (value as unknown as Record<string, unknown>).options : undefined);
   return { default: value, options };
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Reflect.ownKeys(value).length === 0;
 }
 
 async function readyFastify(value: unknown, entry: string, what: string): Promise<LoadedApp> {
