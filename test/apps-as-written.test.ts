@@ -1,36 +1,26 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LoadStats, startLoad } from './helpers/load-client.js';
-import { packWorkspace, type Tarballs, useTarballs } from './helpers/packed-fw.js';
+import { describe, expect, it } from 'vitest';
 import {
   addFwDependency,
   addRouteLikeExample,
   answerOf,
   cjsApp,
-  DEV_READY,
   edit,
   esmApp,
   FASTIFY_CLI,
   firstAnswer,
-  fwVersion,
   generateFastifyCliApp,
   get,
   installedFile,
-  installedFw,
-  npm,
-  type RunningFw,
-  runFw,
-  SERVING,
-  startFw,
   typecheck,
   writeCjsApp,
   writeDecoratorApp,
   writeEsmApp,
   writeMonorepo,
 } from './helpers/written-apps.js';
+import { appSuite, build, DEV, installFw, packedFw, reload, START, underLoad } from './helpers/written-suite.js';
 
 /**
  * Apps as their ecosystems write them, each in a folder of its own outside the repository, with fw
@@ -41,97 +31,10 @@ import {
  * Each app has its own describe: one broken app hides none of the others.
  */
 
-/** Kept-alive connections that never retry, during each reload under fw start. */
-const CONNECTIONS = 8;
 /** How long a change may take to answer under fw dev. */
 const DEV_WAIT = { timeout: 30_000, interval: 100 };
 
-let packs: string;
-let tarballs: Tarballs | undefined;
-let packError: unknown;
-
-beforeAll(async () => {
-  packs = await mkdtemp(path.join(tmpdir(), 'fw-written-packs-'));
-  try {
-    tarballs = await packWorkspace(packs);
-  } catch (error) {
-    packError = error;
-  }
-}, 150_000);
-afterAll(async () => {
-  await rm(packs, { recursive: true, force: true });
-});
-
-/** One app's temp folder, flags and running fw processes; all of it cleaned up after its describe. */
-function appSuite(name: string) {
-  const suite = {
-    root: '',
-    installed: false,
-    running: new Set<RunningFw>(),
-    /** Fails the test with a clear message when the app could not be installed. */
-    needInstalled() {
-      expect(suite.installed, `${name}: the app was not made or installed (see the failures above)`).toBe(true);
-    },
-    /** Runs `body` with a started fw (`fw start` or `fw dev`), and stops it whatever happens. */
-    async run(cwd: string, args: string[], body: (fw: RunningFw) => Promise<void>) {
-      const fw = await startFw(cwd, args, args[0] === 'dev' ? DEV_READY : SERVING);
-      suite.running.add(fw);
-      try {
-        await body(fw);
-      } catch (error) {
-        if (error instanceof Error) error.message += `\n--- the last of what fw ${args[0]} printed:\n${fw.output().slice(-3000)}`;
-        throw error;
-      } finally {
-        await fw.stop();
-        suite.running.delete(fw);
-      }
-    },
-  };
-  beforeAll(async () => {
-    suite.root = await mkdtemp(path.join(tmpdir(), `fw-written-${name}-`));
-  });
-  afterAll(async () => {
-    for (const fw of suite.running) await fw.stop(0);
-    if (suite.root) await rm(suite.root, { recursive: true, force: true });
-  });
-  return suite;
-}
-
-/** Points the app at the tarballs and runs `npm install` in it; checks fw came from the tarball. */
-async function installFw(dir: string): Promise<void> {
-  if (!tarballs) throw new Error(`the workspace could not be packed, so nothing can be installed: ${String(packError)}`);
-  await useTarballs(dir, tarballs);
-  const result = await npm(dir, ['install', '--no-audit', '--no-fund'], 240_000);
-  expect(result.exitCode, result.all).toBe(0);
-  const fwDir = path.dirname(path.dirname(installedFw(dir)));
-  expect(JSON.parse(await readFile(path.join(fwDir, 'package.json'), 'utf8')).version).toBe(fwVersion);
-  // Installed from the tarball: a copy, never a link back into the workspace.
-  expect(existsSync(path.join(fwDir, 'src')), `${fwDir} is not the packed fw`).toBe(false);
-}
-
-async function build(cwd: string): Promise<void> {
-  const built = await runFw(cwd, ['build']);
-  expect(built.exitCode, `fw build:\n${built.all}`).toBe(0);
-}
-
-async function reload(cwd: string): Promise<void> {
-  const reloaded = await runFw(cwd, ['reload']);
-  expect(reloaded.exitCode, `fw reload:\n${reloaded.all}`).toBe(0);
-}
-
-/** Runs `during` under a kept-alive load on `path` that never retries; returns what the load saw. */
-async function underLoad(url: string, loadPath: string, during: (load: ReturnType<typeof startLoad>) => Promise<void>): Promise<LoadStats> {
-  const load = startLoad(url, { connections: CONNECTIONS, path: loadPath });
-  try {
-    await during(load);
-  } finally {
-    await load.stop();
-  }
-  return load.stats();
-}
-
-const START = ['start', '--port', '0', '--workers', '2'];
-const DEV = ['dev', '--port', '0'];
+const packed = packedFw();
 
 describe(`the TypeScript app fastify-cli generates (${FASTIFY_CLI} generate myapp --lang=ts), sources untouched`, () => {
   const suite = appSuite('fastify-cli');
@@ -165,7 +68,7 @@ describe(`the TypeScript app fastify-cli generates (${FASTIFY_CLI} generate myap
   it('installs its own dependencies and fw, from the tarballs', async () => {
     expect(generated, 'fastify-cli did not generate the app').toBe(true);
     await addFwDependency(dir);
-    await installFw(dir);
+    await installFw(dir, packed);
     suite.installed = true;
   }, 260_000);
 
@@ -216,7 +119,7 @@ describe('an ESM app that finds its files beside its modules (import.meta.url, i
 
   it('is written and installed with fw from the tarballs', async () => {
     await writeEsmApp(dir());
-    await installFw(dir());
+    await installFw(dir(), packed);
     suite.installed = true;
   }, 260_000);
 
@@ -279,7 +182,7 @@ describe('a CommonJS app (require, module.exports, __dirname, ../package.json, .
 
   it('is written and installed with fw from the tarballs', async () => {
     await writeCjsApp(dir());
-    await installFw(dir());
+    await installFw(dir(), packed);
     suite.installed = true;
   }, 260_000);
 
@@ -327,7 +230,7 @@ describe('an npm-workspaces monorepo: apps/web imports @acme/shared, a just-in-t
 
   it('is written and installed with fw (a dependency of apps/web) from the tarballs, through the root overrides', async () => {
     ({ web, shared } = await writeMonorepo(suite.root));
-    await installFw(suite.root);
+    await installFw(suite.root, packed);
     // The workspace package is linked, as npm does it; fw is hoisted to the root.
     expect(existsSync(path.join(suite.root, 'node_modules', '@acme', 'shared', 'src', 'index.ts'))).toBe(true);
     expect(installedFile(web, path.join('fw', 'package.json'))).toBe(path.join(suite.root, 'node_modules', 'fw', 'package.json'));
@@ -372,7 +275,7 @@ describe('constructor injection by type (tsyringe, emitDecoratorMetadata, no @in
 
   it('is written and installed with fw from the tarballs', async () => {
     await writeDecoratorApp(dir());
-    await installFw(dir());
+    await installFw(dir(), packed);
     suite.installed = true;
   }, 260_000);
 

@@ -26,10 +26,15 @@ export interface Load {
 
 /**
  * A keep-alive load that never retries: `connections` clients, each one connection sending the
- * next GET as soon as the last answer arrived. Every request is counted: ok, status or error code.
+ * next GET as soon as the last answer arrived. Every request is counted: ok, status or error code;
+ * a 2xx answer whose version cannot be read (not JSON, by default) counts as failed.
  * undici re-sends nothing that was written; a reset on a busy connection is an error here.
  */
-export function startLoad(origin: string, options: { connections: number; path?: string; pauseMs?: number }): Load {
+export function startLoad(
+  origin: string,
+  options: { connections: number; path?: string; pauseMs?: number; /** The version an answer's body names: its JSON `version` unless told. */ version?: (body: string) => string },
+): Load {
+  const readVersion = options.version ?? ((body: string) => (JSON.parse(body) as { version?: string }).version ?? '?');
   const stats: LoadStats = { ok: 0, statuses: {}, errors: {}, failed: 0, versions: {}, connectionsOpened: 0, maxGapMs: 0 };
   let lastOkAt = Date.now();
   const answers: { at: number; version: string }[] = [];
@@ -50,7 +55,7 @@ export function startLoad(origin: string, options: { connections: number; path?:
           const now = Date.now();
           stats.maxGapMs = Math.max(stats.maxGapMs, now - lastOkAt);
           lastOkAt = now;
-          const version = (JSON.parse(text) as { version?: string }).version ?? '?';
+          const version = readVersion(text);
           stats.versions[version] = (stats.versions[version] ?? 0) + 1;
           const answer = { at: Date.now(), version };
           answers.push(answer);

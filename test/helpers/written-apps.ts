@@ -218,18 +218,20 @@ export async function edit(file: string, from: string | RegExp, to: string): Pro
   await writeFile(file, text.replace(from, to));
 }
 
-async function writeTree(dir: string, files: Record<string, string>): Promise<void> {
+/** Writes `files` (path relative to `dir` → text) under `dir`, making folders as needed. */
+export async function writeTree(dir: string, files: Record<string, string>): Promise<void> {
   for (const [relative, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, relative)), { recursive: true });
     await writeFile(path.join(dir, relative), text);
   }
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+/** A JSON file's text, as npm and editors write it. */
+export const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 /** What a person adds to an app to run it under fw, with fw among its dependencies. */
-const fwScripts = { build: 'fw build', start: 'fw start', dev: 'fw dev', typecheck: 'tsc --noEmit' };
-const typescriptDevDependencies = { '@types/node': '^20.19.0', typescript: '^5.9.0' };
+export const fwScripts = { build: 'fw build', start: 'fw start', dev: 'fw dev', typecheck: 'tsc --noEmit' };
+export const typescriptDevDependencies = { '@types/node': '^20.19.0', typescript: '^5.9.0' };
 
 // ---------------------------------------------------------------------------------------------
 // 1. fastify-cli's TypeScript app

@@ -34,6 +34,7 @@ export class ForkSpawner implements Spawner {
       FW_GENERATION: String(request.generation),
       FW_BUILD_ID: request.build.id,
       FW_BUILD_ENTRY: request.build.entry,
+      ...(request.build.source ? { FW_ENTRY_SOURCE: request.build.source } : {}),
     });
   }
 }

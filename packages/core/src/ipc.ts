@@ -32,7 +32,7 @@ export interface LoadMessage {
   type: 'load';
   workerId: number;
   generation: number;
-  build: { id: string; entry: string };
+  build: { id: string; entry: string; source?: string };
   /** Set in the worker's environment before the app loads (`.env` in development). */
   env: Record<string, string>;
 }

@@ -31,7 +31,7 @@ export class DevReleases {
   /** The release the worker serves: never pruned while it does (saves that fail to boot go on). */
   private servingId: string | undefined;
 
-  constructor(appDir: string, entry: string) {
+  constructor(private readonly appDir: string, entry: string) {
     this.builder = new ReleaseBuilder(appDir, entry, { linkStaticFolders: true, releasesDir: appPaths(appDir).devBuilds });
     this.buildsDir = appPaths(appDir).devBuilds;
   }
@@ -49,7 +49,8 @@ export class DevReleases {
       const id = `dev-${++this.count}`;
       const folder = path.join(this.buildsDir, id);
       const written = await writeRelease(folder, release, this.last?.written);
-      const build = { id, entry: path.join(folder, release.entry) };
+      const source = path.relative(this.appDir, path.join(release.root, release.source)).split(path.sep).join('/');
+      const build = { id, entry: path.join(folder, release.entry), source };
       this.last = { written, hash: release.hash, build };
       void pruneBuilds(this.buildsDir, this.servingId ? [id, this.servingId] : [id]);
       return { ...done, build, ms: ms() };

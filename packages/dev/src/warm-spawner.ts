@@ -56,7 +56,12 @@ export class WarmSpawner implements Spawner {
       return spare;
     }
     this.lastStart = 'cold';
-    return forkWorker(this.options, { ...this.options.dotenv(), ...identity, FW_BUILD_ENTRY: request.build.entry });
+    return forkWorker(this.options, {
+      ...this.options.dotenv(),
+      ...identity,
+      FW_BUILD_ENTRY: request.build.entry,
+      ...(request.build.source ? { FW_ENTRY_SOURCE: request.build.source } : {}),
+    });
   }
 
   /** Starts spares until there are `spares` of them, loading these packages ahead of time. */

@@ -78,7 +78,7 @@ export class AppWorker {
     this.generation = String(generation);
   }
 
-  async boot(entry: string | undefined): Promise<void> {
+  async boot(entry: string | undefined, source = process.env.FW_ENTRY_SOURCE): Promise<void> {
     if (!entry) return this.fail(new Error('FW_BUILD_ENTRY is not set: a worker is started by the fw master'));
     const startedAt = performance.now();
     if (process.env.FW_TRUST_PROXY) defaultFastifyTrustProxy();
@@ -93,6 +93,7 @@ export class AppWorker {
         declared: isEntryKind(declared) ? declared : undefined,
         capture: this.capture,
         listenWithinMs: Math.max(1_000, bootTimeoutMs - 1_000),
+        source,
       });
       if (this.app.kind !== 'server') this.capture.uninstall();
     } catch (error) {

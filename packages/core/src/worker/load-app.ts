@@ -39,6 +39,8 @@ export interface LoadOptions {
   capture?: ListenCapture;
   /** How long an entry that exports no app may take to call `listen`. */
   listenWithinMs?: number;
+  /** The entry's source file, relative to the app (for messages). */
+  source?: string | undefined;
 }
 
 /**
@@ -47,6 +49,19 @@ export interface LoadOptions {
  * entry-kind.ts. `declared` (fw.config.ts `entryKind`) settles what detection cannot.
  */
 export async function loadApp(entry: string, timings: LoadTimings = {}, options: LoadOptions = {}): Promise<LoadedApp> {
+  try {
+    return await load(entry, timings, options);
+  } catch (error) {
+    // Name the file the developer wrote (src/server.ts), not its place in the release.
+    if (error instanceof AppContractError && options.source) {
+      error.message = error.message.replaceAll(entry, options.source);
+      error.stack = error.stack?.replaceAll(entry, options.source);
+    }
+    throw error;
+  }
+}
+
+async function load(entry: string, timings: LoadTimings, options: LoadOptions): Promise<LoadedApp> {
   const { declared, capture } = options;
   const startedAt = performance.now();
   const importing = import(pathToFileURL(entry).href) as Promise<Record<string, unknown>>;

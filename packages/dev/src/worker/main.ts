@@ -26,7 +26,7 @@ const worker = new AppWorker({
       FW_GENERATION: String(message.generation),
       FW_BUILD_ID: message.build.id,
     });
-    void warmedUp.then(() => worker.boot(message.build.entry)).catch((error: unknown) => worker.fail(error));
+    void warmedUp.then(() => worker.boot(message.build.entry, message.build.source)).catch((error: unknown) => worker.fail(error));
   },
 });
 worker.attach();
