@@ -14,13 +14,12 @@ import {
   generateFastifyCliApp,
   get,
   installedFile,
-  typecheck,
   writeCjsApp,
   writeDecoratorApp,
   writeEsmApp,
   writeMonorepo,
 } from './helpers/written-apps.js';
-import { appSuite, build, DEV, installFw, packedFw, reload, START, underLoad } from './helpers/written-suite.js';
+import { appSuite, build, DEV, goesLive, itIsWrittenAndInstalled, itRollsOut, packedFw, START } from './helpers/written-suite.js';
 
 /**
  * Apps as their ecosystems write them, each in a folder of its own outside the repository, with fw
@@ -31,10 +30,14 @@ import { appSuite, build, DEV, installFw, packedFw, reload, START, underLoad } f
  * Each app has its own describe: one broken app hides none of the others.
  */
 
-/** How long a change may take to answer under fw dev. */
-const DEV_WAIT = { timeout: 30_000, interval: 100 };
-
 const packed = packedFw();
+
+/** GET `url` answers `html`, as HTML. */
+async function expectPage(url: string, html: string): Promise<void> {
+  const page = await get(url);
+  expect(page).toMatchObject({ status: 200, text: html });
+  expect(page.type).toMatch(/^text\/html/);
+}
 
 describe(`the TypeScript app fastify-cli generates (${FASTIFY_CLI} generate myapp --lang=ts), sources untouched`, () => {
   const suite = appSuite('fastify-cli');
@@ -65,49 +68,42 @@ describe(`the TypeScript app fastify-cli generates (${FASTIFY_CLI} generate myap
     generated = true;
   }, 200_000);
 
-  it('installs its own dependencies and fw, from the tarballs', async () => {
-    expect(generated, 'fastify-cli did not generate the app').toBe(true);
-    await addFwDependency(dir);
-    await installFw(dir, packed);
-    suite.installed = true;
-  }, 260_000);
+  itIsWrittenAndInstalled(suite, packed, {
+    title: 'installs its own dependencies and fw, from the tarballs',
+    dir: () => dir,
+    write: async () => {
+      expect(generated, 'fastify-cli did not generate the app').toBe(true);
+      await addFwDependency(dir);
+    },
+    typecheck: false,
+  });
 
-  it('fw build + fw start serve its routes; an edited route goes live by fw build + fw reload, failing no kept-alive request', async () => {
-    suite.needInstalled();
-    await build(dir);
-    await suite.run(dir, START, async (server) => {
-      expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: '{"root":true}' });
+  itRollsOut(suite, 'fw build + fw start serve its routes; an edited route goes live by fw build + fw reload, failing no kept-alive request', {
+    dir: () => dir,
+    serving: async (server) => {
       expect(await get(`${server.url}/example`)).toMatchObject({ status: 200, text: 'this is an example' });
-
-      const stats = await underLoad(server.url, '/', async (load) => {
-        await load.waitForVersion('?', 10_000); // {"root":true}: no version yet
-        await edit(rootRoute(), 'return { root: true }', "return { root: true, version: 'v2' }");
-        await build(dir);
-        expect((await get(`${server.url}/`)).text, 'a build alone changed what runs').toBe('{"root":true}');
-        await reload(dir);
-        expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: '{"root":true,"version":"v2"}' });
-        await load.waitForVersion('v2', 10_000);
-      });
-      expect(stats.failed, JSON.stringify(stats)).toBe(0);
-      expect(stats.versions['?']).toBeGreaterThan(0);
-      expect(stats.versions.v2).toBeGreaterThan(0);
+    },
+    // {"root":true}: no version yet.
+    load: { versions: ['?', 'v2'] },
+    edit: { path: '/', change: () => edit(rootRoute(), 'return { root: true }', "return { root: true, version: 'v2' }"), before: '200 {"root":true}', after: '200 {"root":true,"version":"v2"}' },
+    afterwards: async (server) => {
       expect(await get(`${server.url}/example`)).toMatchObject({ status: 200, text: 'this is an example' });
-    });
-  }, 180_000);
+    },
+  });
 
   it('fw dev serves it; an edited route goes live, and so does a route file added while fw dev runs', async () => {
     suite.needInstalled();
     await suite.run(dir, DEV, async (dev) => {
       await firstAnswer(`${dev.url}/example`, '200 this is an example');
       expect(await answerOf(`${dev.url}/`)).toMatch(/^200 \{"root":true/);
-
-      await edit(exampleRoute(), "'this is an example'", "'this is an edited example'");
-      await expect.poll(() => answerOf(`${dev.url}/example`), DEV_WAIT).toBe('200 this is an edited example');
+      await goesLive(dev, '/example', () => edit(exampleRoute(), "'this is an example'", "'this is an edited example'"), '200 this is an edited example');
 
       expect(await answerOf(`${dev.url}/added`)).toMatch(/^404 /);
-      const added = await addRouteLikeExample(dir, generatedExample, 'added', 'this route was added while fw dev ran');
-      expect(await readFile(added, 'utf8')).toMatch(/const added: FastifyPluginAsync = async \(fastify, opts\)[\s\S]*export default added/);
-      await expect.poll(() => answerOf(`${dev.url}/added`), DEV_WAIT).toBe('200 this route was added while fw dev ran');
+      const addRoute = async () => {
+        const added = await addRouteLikeExample(dir, generatedExample, 'added', 'this route was added while fw dev ran');
+        expect(await readFile(added, 'utf8')).toMatch(/const added: FastifyPluginAsync = async \(fastify, opts\)[\s\S]*export default added/);
+      };
+      await goesLive(dev, '/added', addRoute, '200 this route was added while fw dev ran');
       expect(await answerOf(`${dev.url}/example`)).toBe('200 this is an edited example');
     });
   }, 180_000);
@@ -116,50 +112,24 @@ describe(`the TypeScript app fastify-cli generates (${FASTIFY_CLI} generate myap
 describe('an ESM app that finds its files beside its modules (import.meta.url, import.meta.dirname, ../public)', () => {
   const suite = appSuite('esm');
   const dir = () => path.join(suite.root, 'esm-app');
+  const changedData = { ...esmApp.data, version: 'data-v2', items: ['plum'] };
+  const changeData = () => writeFile(path.join(dir(), 'src', 'data.json'), `${JSON.stringify(changedData)}\n`);
 
-  it('is written and installed with fw from the tarballs', async () => {
-    await writeEsmApp(dir());
-    await installFw(dir(), packed);
-    suite.installed = true;
-  }, 260_000);
+  itIsWrittenAndInstalled(suite, packed, { dir, write: () => writeEsmApp(dir()) });
 
-  it('type-checks with its own TypeScript', async () => {
-    suite.needInstalled();
-    const result = await typecheck(dir());
-    expect(result.exitCode, result.all).toBe(0);
-  }, 120_000);
-
-  it('fw build + fw start serve data.json, sql/query.sql and public/; changed data goes live by fw build + fw reload only, failing no kept-alive request', async () => {
-    suite.needInstalled();
-    await build(dir());
-    await suite.run(dir(), START, async (server) => {
-      const home = await get(`${server.url}/`);
-      expect(home).toMatchObject({ status: 200, text: esmApp.indexHtml });
-      expect(home.type).toMatch(/^text\/html/);
-      const data = await get(`${server.url}/data`);
-      expect(data.status, data.text).toBe(200);
-      expect(JSON.parse(data.text)).toEqual(esmApp.data);
+  itRollsOut(suite, 'fw build + fw start serve data.json, sql/query.sql and public/; changed data goes live by fw build + fw reload only, failing no kept-alive request', {
+    dir,
+    serving: async (server) => {
+      await expectPage(`${server.url}/`, esmApp.indexHtml);
       expect(await get(`${server.url}/query`)).toMatchObject({ status: 200, text: esmApp.query });
-
-      const dataVersion = async () => (JSON.parse((await get(`${server.url}/data`)).text) as { version?: string }).version;
-      const changed = { ...esmApp.data, version: 'data-v2', items: ['plum'] };
-      const stats = await underLoad(server.url, '/data', async (load) => {
-        await load.waitForVersion('data-v1', 10_000);
-        await writeFile(path.join(dir(), 'src', 'data.json'), `${JSON.stringify(changed)}\n`);
-        expect(await dataVersion(), 'the running generation read the edited source tree').toBe('data-v1');
-        await build(dir());
-        expect(await dataVersion(), 'a build alone changed what runs').toBe('data-v1');
-        await reload(dir());
-        expect(JSON.parse((await get(`${server.url}/data`)).text)).toEqual(changed);
-        await load.waitForVersion('data-v2', 10_000);
-      });
-      expect(stats.failed, JSON.stringify(stats)).toBe(0);
-      expect(stats.versions['data-v1']).toBeGreaterThan(0);
-      expect(stats.versions['data-v2']).toBeGreaterThan(0);
+    },
+    load: { path: '/data', versions: ['data-v1', 'data-v2'] },
+    edit: { path: '/data', change: changeData, before: `200 ${JSON.stringify(esmApp.data)}`, after: `200 ${JSON.stringify(changedData)}` },
+    afterwards: async (server) => {
       expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: esmApp.indexHtml });
       expect(await get(`${server.url}/query`)).toMatchObject({ status: 200, text: esmApp.query });
-    });
-  }, 180_000);
+    },
+  });
 
   it('fw dev serves the same files; an edited route goes live', async () => {
     suite.needInstalled();
@@ -168,9 +138,7 @@ describe('an ESM app that finds its files beside its modules (import.meta.url, i
       expect(await answerOf(`${dev.url}/query`)).toBe(`200 ${esmApp.query}`);
       expect(await answerOf(`${dev.url}/`)).toBe(`200 ${esmApp.indexHtml}`);
       expect(await answerOf(`${dev.url}/data`)).toMatch(/^200 \{"version":"data-v\d"/);
-
-      await edit(path.join(dir(), 'src', 'routes', 'hello.ts'), "hello: 'world'", "hello: 'edited world'");
-      await expect.poll(() => answerOf(`${dev.url}/hello`), DEV_WAIT).toBe('200 {"hello":"edited world"}');
+      await goesLive(dev, '/hello', () => edit(path.join(dir(), 'src', 'routes', 'hello.ts'), "hello: 'world'", "hello: 'edited world'"), '200 {"hello":"edited world"}');
     });
   }, 180_000);
 });
@@ -180,44 +148,26 @@ describe('a CommonJS app (require, module.exports, __dirname, ../package.json, .
   const dir = () => path.join(suite.root, 'cjs-app');
   const greetFile = () => path.join(dir(), 'src', 'greet.ts');
 
-  it('is written and installed with fw from the tarballs', async () => {
-    await writeCjsApp(dir());
-    await installFw(dir(), packed);
-    suite.installed = true;
-  }, 260_000);
+  itIsWrittenAndInstalled(suite, packed, { dir, write: () => writeCjsApp(dir()) });
 
-  it('type-checks with its own TypeScript', async () => {
-    suite.needInstalled();
-    const result = await typecheck(dir());
-    expect(result.exitCode, result.all).toBe(0);
-  }, 120_000);
-
-  it('fw build + fw start serve it; an edit goes live by fw build + fw reload', async () => {
-    suite.needInstalled();
-    await build(dir());
-    await suite.run(dir(), START, async (server) => {
-      const home = await get(`${server.url}/`);
-      expect(home).toMatchObject({ status: 200, text: cjsApp.indexHtml });
-      expect(home.type).toMatch(/^text\/html/);
-      expect(await get(`${server.url}/greet/fw`)).toMatchObject({ status: 200, text: '{"greeting":"hello, fw"}' });
+  itRollsOut(suite, 'fw build + fw start serve it; an edit goes live by fw build + fw reload', {
+    dir,
+    serving: async (server) => {
+      await expectPage(`${server.url}/`, cjsApp.indexHtml);
       expect(await get(`${server.url}/info`)).toMatchObject({ status: 200, text: `{"version":"${cjsApp.version}","cacheFor":172800000}` });
-
-      await edit(greetFile(), "const GREETING = 'hello';", "const GREETING = 'howdy';");
-      await build(dir());
-      expect((await get(`${server.url}/greet/fw`)).text, 'a build alone changed what runs').toBe('{"greeting":"hello, fw"}');
-      await reload(dir());
-      expect(await get(`${server.url}/greet/fw`)).toMatchObject({ status: 200, text: '{"greeting":"howdy, fw"}' });
+    },
+    edit: { path: '/greet/fw', change: () => edit(greetFile(), "const GREETING = 'hello';", "const GREETING = 'howdy';"), before: '200 {"greeting":"hello, fw"}', after: '200 {"greeting":"howdy, fw"}' },
+    afterwards: async (server) => {
       expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: cjsApp.indexHtml });
-    });
-  }, 180_000);
+    },
+  });
 
   it('fw dev serves it; an edit goes live', async () => {
     suite.needInstalled();
     await suite.run(dir(), DEV, async (dev) => {
       await firstAnswer(`${dev.url}/info`, `200 {"version":"${cjsApp.version}","cacheFor":172800000}`);
       expect(await answerOf(`${dev.url}/`)).toBe(`200 ${cjsApp.indexHtml}`);
-      await edit(greetFile(), /const GREETING = '[^']*';/, "const GREETING = 'ahoy';");
-      await expect.poll(() => answerOf(`${dev.url}/greet/fw`), DEV_WAIT).toBe('200 {"greeting":"ahoy, fw"}');
+      await goesLive(dev, '/greet/fw', () => edit(greetFile(), /const GREETING = '[^']*';/, "const GREETING = 'ahoy';"), '200 {"greeting":"ahoy, fw"}');
     });
   }, 180_000);
 });
@@ -228,43 +178,36 @@ describe('an npm-workspaces monorepo: apps/web imports @acme/shared, a just-in-t
   let shared: string;
   const greetingFile = () => path.join(shared, 'src', 'greeting.ts');
 
-  it('is written and installed with fw (a dependency of apps/web) from the tarballs, through the root overrides', async () => {
-    ({ web, shared } = await writeMonorepo(suite.root));
-    await installFw(suite.root, packed);
-    // The workspace package is linked, as npm does it; fw is hoisted to the root.
-    expect(existsSync(path.join(suite.root, 'node_modules', '@acme', 'shared', 'src', 'index.ts'))).toBe(true);
-    expect(installedFile(web, path.join('fw', 'package.json'))).toBe(path.join(suite.root, 'node_modules', 'fw', 'package.json'));
-    suite.installed = true;
-  }, 260_000);
+  itIsWrittenAndInstalled(suite, packed, {
+    title: 'is written and installed with fw (a dependency of apps/web) from the tarballs, through the root overrides',
+    dir: () => suite.root,
+    write: async () => {
+      ({ web, shared } = await writeMonorepo(suite.root));
+    },
+    installed: () => {
+      // The workspace package is linked, as npm does it; fw is hoisted to the root.
+      expect(existsSync(path.join(suite.root, 'node_modules', '@acme', 'shared', 'src', 'index.ts'))).toBe(true);
+      expect(installedFile(web, path.join('fw', 'package.json'))).toBe(path.join(suite.root, 'node_modules', 'fw', 'package.json'));
+    },
+    typecheck: () => [web, shared],
+  });
 
-  it('type-checks with its own TypeScript', async () => {
-    suite.needInstalled();
-    for (const project of [web, shared]) {
-      const result = await typecheck(project);
-      expect(result.exitCode, `${project}:\n${result.all}`).toBe(0);
-    }
-  }, 120_000);
-
-  it('fw build + fw start in apps/web serve the shared value; an edit in packages/shared goes live by fw build + fw reload', async () => {
-    suite.needInstalled();
-    await build(web);
-    await suite.run(web, START, async (server) => {
-      expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: '{"greeting":"hello from @acme/shared, web","loud":"WEB!"}' });
-
-      await edit(greetingFile(), "'hello from @acme/shared'", "'hi from the edited @acme/shared'");
-      await build(web);
-      expect((await get(`${server.url}/`)).text, 'a build alone changed what runs').toBe('{"greeting":"hello from @acme/shared, web","loud":"WEB!"}');
-      await reload(web);
-      expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: '{"greeting":"hi from the edited @acme/shared, web","loud":"WEB!"}' });
-    });
-  }, 180_000);
+  itRollsOut(suite, 'fw build + fw start in apps/web serve the shared value; an edit in packages/shared goes live by fw build + fw reload', {
+    dir: () => web,
+    edit: {
+      path: '/',
+      change: () => edit(greetingFile(), "'hello from @acme/shared'", "'hi from the edited @acme/shared'"),
+      before: '200 {"greeting":"hello from @acme/shared, web","loud":"WEB!"}',
+      after: '200 {"greeting":"hi from the edited @acme/shared, web","loud":"WEB!"}',
+    },
+  });
 
   it('fw dev apps/web, from the monorepo root: an edit in packages/shared goes live', async () => {
     suite.needInstalled();
     await suite.run(suite.root, ['dev', 'apps/web', '--port', '0'], async (dev) => {
       await firstAnswer(`${dev.url}/`, /^200 \{"greeting":"h\w+ from (the edited )?@acme\/shared, web","loud":"WEB!"\}$/);
-      await edit(greetingFile(), /export const GREETING = '[^']*';/, "export const GREETING = 'hey from @acme/shared under fw dev';");
-      await expect.poll(() => answerOf(`${dev.url}/`), DEV_WAIT).toBe('200 {"greeting":"hey from @acme/shared under fw dev, web","loud":"WEB!"}');
+      const change = () => edit(greetingFile(), /export const GREETING = '[^']*';/, "export const GREETING = 'hey from @acme/shared under fw dev';");
+      await goesLive(dev, '/', change, '200 {"greeting":"hey from @acme/shared under fw dev, web","loud":"WEB!"}');
     });
   }, 180_000);
 });
@@ -273,17 +216,7 @@ describe('constructor injection by type (tsyringe, emitDecoratorMetadata, no @in
   const suite = appSuite('decorators');
   const dir = () => path.join(suite.root, 'di-app');
 
-  it('is written and installed with fw from the tarballs', async () => {
-    await writeDecoratorApp(dir());
-    await installFw(dir(), packed);
-    suite.installed = true;
-  }, 260_000);
-
-  it('type-checks with its own TypeScript', async () => {
-    suite.needInstalled();
-    const result = await typecheck(dir());
-    expect(result.exitCode, result.all).toBe(0);
-  }, 120_000);
+  itIsWrittenAndInstalled(suite, packed, { dir, write: () => writeDecoratorApp(dir()) });
 
   it('fw build + fw start answer with the value of a service injected by its constructor type', async () => {
     suite.needInstalled();
@@ -297,8 +230,8 @@ describe('constructor injection by type (tsyringe, emitDecoratorMetadata, no @in
     suite.needInstalled();
     await suite.run(dir(), DEV, async (dev) => {
       await firstAnswer(`${dev.url}/hello/fw`, '200 {"greeting":"hello from an injected service, fw"}');
-      await edit(path.join(dir(), 'src', 'services', 'config.ts'), "'hello from an injected service'", "'hello from an edited service'");
-      await expect.poll(() => answerOf(`${dev.url}/hello/fw`), DEV_WAIT).toBe('200 {"greeting":"hello from an edited service, fw"}');
+      const change = () => edit(path.join(dir(), 'src', 'services', 'config.ts'), "'hello from an injected service'", "'hello from an edited service'");
+      await goesLive(dev, '/hello/fw', change, '200 {"greeting":"hello from an edited service, fw"}');
     });
   }, 180_000);
 });

@@ -14,8 +14,21 @@ import {
   writeNestApp,
   writePlainApp,
 } from './helpers/listen-apps.js';
-import { answerOf, edit, firstAnswer, get, type RunningFw, runFw, SERVING, typecheck } from './helpers/written-apps.js';
-import { appSuite, build, DEV, installFw, packedFw, reload, START, underLoad } from './helpers/written-suite.js';
+import { answerOf, edit, firstAnswer, get, type RunningFw, runFw, SERVING } from './helpers/written-apps.js';
+import {
+  appSuite,
+  build,
+  DEV,
+  expectNoneFailed,
+  goesLive,
+  itIsWrittenAndInstalled,
+  itRollsOut,
+  packedFw,
+  reload,
+  rollOut,
+  START,
+  underLoad,
+} from './helpers/written-suite.js';
 
 /**
  * Entries that call `listen` themselves, as Express, Koa, Hono, Fastify and Nest apps are written
@@ -29,8 +42,6 @@ import { appSuite, build, DEV, installFw, packedFw, reload, START, underLoad } f
 
 /** Kept-alive connections that never retry, during the reloads of the Express app. */
 const CONNECTIONS = 12;
-/** How long a change may take to answer under fw dev. */
-const DEV_WAIT = { timeout: 30_000, interval: 100 };
 
 const packed = packedFw('fw-listen-packs-');
 
@@ -90,17 +101,7 @@ describe('Express 5: an ES module src/server.ts that calls app.listen(PORT) and,
   const dir = () => path.join(suite.root, 'express-app');
   const serverFile = () => path.join(dir(), 'src', 'server.ts');
 
-  it('is written and installed with fw from the tarballs', async () => {
-    await writeExpressApp(dir());
-    await installFw(dir(), packed);
-    suite.installed = true;
-  }, 260_000);
-
-  it('type-checks with its own TypeScript', async () => {
-    suite.needInstalled();
-    const result = await typecheck(dir());
-    expect(result.exitCode, result.all).toBe(0);
-  }, 120_000);
+  itIsWrittenAndInstalled(suite, packed, { dir, write: () => writeExpressApp(dir()) });
 
   it(`fw start --entry src/server.ts --workers 2 serves it on fw's port; 3 × (edit + fw build + fw reload) under ${CONNECTIONS} kept-alive connections fail no request, and each old worker runs the app's SIGTERM handler`, async () => {
     suite.needInstalled();
@@ -153,8 +154,7 @@ describe('Express 5: an ES module src/server.ts that calls app.listen(PORT) and,
         },
         { connections: CONNECTIONS },
       );
-      expect(stats.failed, JSON.stringify(stats)).toBe(0);
-      for (const version of ['v1', 'v2', 'v3', 'v4']) expect(stats.versions[version], `${version}: ${JSON.stringify(stats)}`).toBeGreaterThan(0);
+      expectNoneFailed(stats, ['v1', 'v2', 'v3', 'v4']);
       expect(stats.connectionsOpened, JSON.stringify(stats)).toBeGreaterThanOrEqual(CONNECTIONS);
     });
   }, 180_000);
@@ -165,8 +165,7 @@ describe('Express 5: an ES module src/server.ts that calls app.listen(PORT) and,
     await suite.run(dir(), DEV, async (dev) => {
       await firstAnswer(`${dev.url}/`, '200 {"hello":"express","version":"dev-1"}');
       expect(await answerOf(`${dev.url}/env`)).toBe(`200 {"PORT":"${portOf(dev)}","HOST":"127.0.0.1","port":${portOf(dev)}}`);
-      await edit(serverFile(), versionLine('dev-1'), versionLine('dev-2'));
-      await expect.poll(() => answerOf(`${dev.url}/`), DEV_WAIT).toBe('200 {"hello":"express","version":"dev-2"}');
+      await goesLive(dev, '/', () => edit(serverFile(), versionLine('dev-1'), versionLine('dev-2')), '200 {"hello":"express","version":"dev-2"}');
     });
   }, 180_000);
 });
@@ -175,38 +174,19 @@ describe.each(frameworkApps)('$name: $entry listens itself, found without --entr
   const suite = appSuite(`listen-${app.name}`);
   const dir = () => path.join(suite.root, `${app.name}-app`);
 
-  it('is written and installed with fw from the tarballs', async () => {
-    await app.write(dir());
-    await installFw(dir(), packed);
-    suite.installed = true;
-  }, 260_000);
+  const answer = (version: string) => `200 ${JSON.stringify({ hello: app.name, version })}`;
 
-  it('type-checks with its own TypeScript', async () => {
-    suite.needInstalled();
-    const result = await typecheck(dir());
-    expect(result.exitCode, result.all).toBe(0);
-  }, 120_000);
+  itIsWrittenAndInstalled(suite, packed, { dir, write: () => app.write(dir()) });
 
-  it("fw build + fw start serve it on fw's port; an edit goes live by fw build + fw reload, failing no kept-alive request", async () => {
-    suite.needInstalled();
-    expect(await build(dir())).toContain(`built ${app.entry.replace('/', path.sep)}`);
-    await suite.run(dir(), START, async (server) => {
+  itRollsOut(suite, "fw build + fw start serve it on fw's port; an edit goes live by fw build + fw reload, failing no kept-alive request", {
+    dir,
+    built: `built ${app.entry.replace('/', path.sep)}`,
+    serving: async (server) => {
       await server.waitFor(new RegExp(escapeRegExp(app.listening(portOf(server)))), 10_000);
-      expect(JSON.parse((await get(`${server.url}/`)).text)).toEqual({ hello: app.name, version: 'v1' });
-
-      const stats = await underLoad(server.url, '/', async (load) => {
-        await load.waitForVersion('v1', 10_000);
-        await edit(path.join(dir(), app.entry), versionLine('v1'), versionLine('v2'));
-        await build(dir());
-        await reload(dir());
-        expect(JSON.parse((await get(`${server.url}/`)).text)).toEqual({ hello: app.name, version: 'v2' });
-        await load.waitForVersion('v2', 10_000);
-      });
-      expect(stats.failed, JSON.stringify(stats)).toBe(0);
-      expect(stats.versions.v1).toBeGreaterThan(0);
-      expect(stats.versions.v2).toBeGreaterThan(0);
-    });
-  }, 180_000);
+    },
+    load: { versions: ['v1', 'v2'] },
+    edit: { path: '/', change: () => edit(path.join(dir(), app.entry), versionLine('v1'), versionLine('v2')), before: answer('v1'), after: answer('v2') },
+  });
 });
 
 describe.each(nestShapes)('the app `nest new` makes ($generator: $shape), Nest as it is installed', ({ shape, generator, hello }) => {
@@ -216,19 +196,15 @@ describe.each(nestShapes)('the app `nest new` makes ($generator: $shape), Nest a
   const serviceFile = () => path.join(dir(), 'src', 'app.service.ts');
   const answers = (text: string) => `return '${text}';`;
 
-  it(`is written as ${generator} new writes it and installed with fw from the tarballs`, async () => {
-    await writeNestApp(dir(), shape);
-    const manifest = JSON.parse(await readFile(path.join(dir(), 'package.json'), 'utf8'));
-    expect(manifest.type).toBe(shape === 'esm' ? 'module' : undefined);
-    await installFw(dir(), packed);
-    suite.installed = true;
-  }, 260_000);
-
-  it('type-checks with its own TypeScript', async () => {
-    suite.needInstalled();
-    const result = await typecheck(dir());
-    expect(result.exitCode, result.all).toBe(0);
-  }, 120_000);
+  itIsWrittenAndInstalled(suite, packed, {
+    title: `is written as ${generator} new writes it and installed with fw from the tarballs`,
+    dir,
+    write: async () => {
+      await writeNestApp(dir(), shape);
+      const manifest = JSON.parse(await readFile(path.join(dir(), 'package.json'), 'utf8'));
+      expect(manifest.type).toBe(shape === 'esm' ? 'module' : undefined);
+    },
+  });
 
   it("fw build + fw start (entry src/main.ts) answer with the injected service's value; edits go live by fw build + fw reload under load, and with enableShutdownHooks the old workers' onApplicationShutdown runs", async () => {
     suite.needInstalled();
@@ -243,24 +219,23 @@ describe.each(nestShapes)('the app `nest new` makes ($generator: $shape), Nest a
         async (load) => {
           await load.waitForVersion(hello, 10_000);
           // Generation 2: a new answer, and Nest's shutdown hooks on.
-          await edit(serviceFile(), answers(hello), answers('Hello from v2!'));
-          await edit(serviceFile(), nestShutdownHooks.serviceImport.from, nestShutdownHooks.serviceImport.to);
-          await edit(serviceFile(), nestShutdownHooks.service.from, nestShutdownHooks.service.to);
-          await edit(mainFile(), nestShutdownHooks.main.from, nestShutdownHooks.main.to);
-          await build(dir());
-          await reload(dir());
-          expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: 'Hello from v2!' });
+          const shutdownHooksOn = async () => {
+            await edit(serviceFile(), answers(hello), answers('Hello from v2!'));
+            await edit(serviceFile(), nestShutdownHooks.serviceImport.from, nestShutdownHooks.serviceImport.to);
+            await edit(serviceFile(), nestShutdownHooks.service.from, nestShutdownHooks.service.to);
+            await edit(mainFile(), nestShutdownHooks.main.from, nestShutdownHooks.main.to);
+          };
+          await rollOut(server, dir(), { path: '/', change: shutdownHooksOn, before: `200 ${hello}`, after: '200 Hello from v2!' });
           await load.waitForVersion('Hello from v2!', 10_000);
           const firstGeneration = pidsOf(server, 1);
           expect(firstGeneration).toHaveLength(2);
           await oldWorkersEnded(server, firstGeneration, 0);
 
-          // Generation 3: generation 2 drains, then hears SIGTERM through Nest's hooks.
-          await edit(serviceFile(), answers('Hello from v2!'), answers('Hello from v3!'));
-          await build(dir());
+          // Generation 3: generation 2 drains, then hears SIGTERM through Nest's hooks; its lines are
+          // looked for from here on (nothing of generation 2 stops before the reload).
           const from = server.output().length;
-          await reload(dir());
-          expect(await get(`${server.url}/`)).toMatchObject({ status: 200, text: 'Hello from v3!' });
+          const nextAnswer = () => edit(serviceFile(), answers('Hello from v2!'), answers('Hello from v3!'));
+          await rollOut(server, dir(), { path: '/', change: nextAnswer, before: '200 Hello from v2!', after: '200 Hello from v3!' });
           await load.waitForVersion('Hello from v3!', 10_000);
           const secondGeneration = pidsOf(server, 2);
           expect(secondGeneration).toHaveLength(2);
@@ -271,8 +246,7 @@ describe.each(nestShapes)('the app `nest new` makes ($generator: $shape), Nest a
         },
         { version: (body) => body },
       );
-      expect(stats.failed, JSON.stringify(stats)).toBe(0);
-      for (const version of [hello, 'Hello from v2!', 'Hello from v3!']) expect(stats.versions[version], JSON.stringify(stats)).toBeGreaterThan(0);
+      expectNoneFailed(stats, [hello, 'Hello from v2!', 'Hello from v3!']);
     });
   }, 180_000);
 
@@ -281,8 +255,7 @@ describe.each(nestShapes)('the app `nest new` makes ($generator: $shape), Nest a
     await writeFile(serviceFile(), (await readFile(serviceFile(), 'utf8')).replace(/return '[^']*';/, answers(hello)));
     await suite.run(dir(), DEV, async (dev) => {
       await firstAnswer(`${dev.url}/`, `200 ${hello}`);
-      await edit(serviceFile(), answers(hello), answers('Hello from fw dev!'));
-      await expect.poll(() => answerOf(`${dev.url}/`), DEV_WAIT).toBe('200 Hello from fw dev!');
+      await goesLive(dev, '/', () => edit(serviceFile(), answers(hello), answers('Hello from fw dev!')), '200 Hello from fw dev!');
     });
   }, 180_000);
 });
@@ -292,11 +265,18 @@ describe('node:http entries (an ES module app): one that never listens or listen
   const dir = () => path.join(suite.root, 'plain-app');
   const serverFile = () => path.join(dir(), 'src', 'server.ts');
 
-  it('is written and installed with fw from the tarballs', async () => {
-    await writePlainApp(dir());
-    await installFw(dir(), packed);
-    suite.installed = true;
-  }, 260_000);
+  /** Builds `source` (version v1) as src/server.ts and runs `body` with fw start (START and `args`) serving it. */
+  async function serveV1(source: string, args: string[], body: (server: RunningFw) => Promise<void>): Promise<void> {
+    await writeFile(serverFile(), source);
+    await build(dir());
+    await suite.run(dir(), [...START, ...args], async (server) => {
+      expect(JSON.parse((await get(`${server.url}/`)).text)).toEqual({ version: 'v1' });
+      await body(server);
+    });
+  }
+
+  // Each test writes the src/server.ts it is about: there is no one app to type-check.
+  itIsWrittenAndInstalled(suite, packed, { dir, write: () => writePlainApp(dir()), typecheck: false });
 
   it('fw start --boot-timeout 3 on a src/server.ts that never listens fails: non-zero exit, "did not call listen()", nothing serving', async () => {
     suite.needInstalled();
@@ -328,10 +308,7 @@ describe('node:http entries (an ES module app): one that never listens or listen
 
   it('fw reload of a build whose src/server.ts never listens exits non-zero, and the running version keeps answering every request', async () => {
     suite.needInstalled();
-    await writeFile(serverFile(), plainServers.good('v1'));
-    await build(dir());
-    await suite.run(dir(), [...START, '--boot-timeout', '3'], async (server) => {
-      expect(JSON.parse((await get(`${server.url}/`)).text)).toEqual({ version: 'v1' });
+    await serveV1(plainServers.good('v1'), ['--boot-timeout', '3'], async (server) => {
       const serving = pidsOf(server, 1);
       const stats = await underLoad(server.url, '/', async (load) => {
         await load.waitForVersion('v1', 10_000);
@@ -345,30 +322,23 @@ describe('node:http entries (an ES module app): one that never listens or listen
         expect(pidsOf(server, 1)).toEqual(serving);
 
         // The next good build rolls out.
-        await writeFile(serverFile(), plainServers.good('v3'));
-        await build(dir());
-        await reload(dir());
-        expect(JSON.parse((await get(`${server.url}/`)).text)).toEqual({ version: 'v3' });
+        const good = () => writeFile(serverFile(), plainServers.good('v3'));
+        await rollOut(server, dir(), { path: '/', change: good, before: '200 {"version":"v1"}', after: '200 {"version":"v3"}' });
         await load.waitForVersion('v3', 10_000);
       });
-      expect(stats.failed, JSON.stringify(stats)).toBe(0);
+      expectNoneFailed(stats, ['v1', 'v3']);
       expect(Object.keys(stats.versions).sort()).toEqual(['v1', 'v3']);
     });
   }, 120_000);
 
   it("an app whose SIGTERM handler cleans up, then re-raises the signal (as Nest's shutdown hooks do), ends on it when a reload drains it, though a timer it left would keep it alive", async () => {
     suite.needInstalled();
-    await writeFile(serverFile(), plainServers.reraisesSigterm('v1'));
-    await build(dir());
-    await suite.run(dir(), [...START, '--graceful-timeout', '5'], async (server) => {
-      expect(JSON.parse((await get(`${server.url}/`)).text)).toEqual({ version: 'v1' });
+    await serveV1(plainServers.reraisesSigterm('v1'), ['--graceful-timeout', '5'], async (server) => {
       const old = pidsOf(server, 1);
       expect(old).toHaveLength(2);
-      await writeFile(serverFile(), plainServers.reraisesSigterm('v2'));
-      await build(dir());
       const from = server.output().length;
-      await reload(dir());
-      expect(JSON.parse((await get(`${server.url}/`)).text)).toEqual({ version: 'v2' });
+      const v2 = () => writeFile(serverFile(), plainServers.reraisesSigterm('v2'));
+      await rollOut(server, dir(), { path: '/', change: v2, before: '200 {"version":"v1"}', after: '200 {"version":"v2"}' });
       for (const pid of old) await server.waitFor(new RegExp(`v1 \\(pid ${pid}\\): SIGTERM, closing, then re-raising it`), 10_000, from);
       // Run by node alone, the re-raised SIGTERM ends the process at once; under fw it must too,
       // not the SIGKILL at the drain timeout.

@@ -1,6 +1,8 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { repoRoot } from './app-fixture.js';
+import { npmEnv } from './packed-fw.js';
 
 export const fwBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'fw.js');
 
@@ -135,6 +137,56 @@ async function startFw(args: string[], readyLine: RegExp, env: NodeJS.ProcessEnv
     await kill();
     throw error;
   }
+}
+
+/** A process started by spawnGroup, leading a process group of its own. */
+export interface ProcessGroup {
+  pid: number;
+  /** Resolves once the leader has exited (never rejects). */
+  exited: Promise<void>;
+  /**
+   * TERM to the leader alone (`'leader'`, when it stops the rest itself) or to the whole group,
+   * then KILL to the group if any of it is left after `graceMs`. Resolves once the leader has exited.
+   */
+  stop(graceMs: number, term: 'leader' | 'group'): Promise<void>;
+}
+
+/**
+ * Spawns `command` in `cwd` as the leader of a process group of its own (so that whatever it
+ * starts, fw's workers or the fw under an npm script, is stopped with it), with the environment of
+ * a run outside the repository (`npmEnv`) and no stdin; `onOutput` gets stdout and stderr as they come.
+ */
+export function spawnGroup(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; onOutput: (chunk: string) => void }): ProcessGroup {
+  const child = execa(command, args, {
+    cwd: options.cwd,
+    env: npmEnv(options.env),
+    extendEnv: false,
+    detached: true,
+    reject: false,
+    all: true,
+    buffer: false,
+    stdin: 'ignore',
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${command} ${args.join(' ')} did not spawn`);
+  child.all?.setEncoding('utf8');
+  child.all?.on('data', options.onOutput);
+  const exited = child.then(() => undefined);
+  const signal = (target: number, name: NodeJS.Signals) => {
+    try {
+      process.kill(target, name);
+    } catch {
+      // already gone
+    }
+  };
+  const stop = async (graceMs: number, term: 'leader' | 'group') => {
+    signal(term === 'leader' ? pid : -pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
+    signal(-pid, 'SIGKILL');
+    await exited;
+  };
+  return { pid, exited, stop };
 }
 
 /** True while a process with this pid exists. */

@@ -10,38 +10,14 @@
  * it was given once it listens (its own callback or `await`), so a test can see the app learned
  * fw's port.
  */
-import { fwScripts, fwVersion, json, typescriptDevDependencies, writeTree } from './written-apps.js';
+import { appPackage, appTsconfig, esModules, fwScripts, fwVersion, gitignore, json, writeTree } from './written-apps.js';
 
 /** The source line that says which version an app answers with: what an edit changes. */
 export const versionLine = (version: string) => `const VERSION = '${version}';`;
 
-const gitignore = 'node_modules\ndist\n.fw\n';
-
-/** The tsconfig of an ES module TypeScript app run by Node (as in the ESM app of apps-as-written). */
-const esmTsconfig = json({
-  compilerOptions: {
-    target: 'ES2022',
-    lib: ['ES2022'],
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    strict: true,
-    skipLibCheck: true,
-    outDir: 'dist',
-    types: ['node'],
-  },
-  include: ['src'],
-});
-
-function esmPackage(name: string, dependencies: Record<string, string>, devDependencies: Record<string, string> = {}) {
-  return json({
-    name,
-    version: '1.0.0',
-    private: true,
-    type: 'module',
-    scripts: fwScripts,
-    dependencies: { ...dependencies, fw: `^${fwVersion}` },
-    devDependencies: { ...devDependencies, ...typescriptDevDependencies },
-  });
+/** An ES module TypeScript app's package.json and tsconfig.json (as the ESM app of apps-as-written's), and its .gitignore. */
+function esmAppFiles(name: string, dependencies: Record<string, string>, devDependencies: Record<string, string> = {}) {
+  return { 'package.json': appPackage({ name, type: 'module', dependencies, devDependencies }), 'tsconfig.json': appTsconfig(esModules), '.gitignore': gitignore };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -54,9 +30,7 @@ function esmPackage(name: string, dependencies: Record<string, string>, devDepen
  */
 export async function writeExpressApp(dir: string): Promise<void> {
   await writeTree(dir, {
-    'package.json': esmPackage('express-app', { express: '^5.2.1' }, { '@types/express': '^5.0.6' }),
-    'tsconfig.json': esmTsconfig,
-    '.gitignore': gitignore,
+    ...esmAppFiles('express-app', { express: '^5.2.1' }, { '@types/express': '^5.0.6' }),
     'src/server.ts': `import type { AddressInfo } from 'node:net';
 import express from 'express';
 
@@ -104,9 +78,7 @@ export const frameworkApps: FrameworkApp[] = [
     listening: (port) => `koa listening on port ${port}`,
     write: (dir) =>
       writeTree(dir, {
-        'package.json': esmPackage('koa-app', { koa: '^3.1.0' }, { '@types/koa': '^3.0.0' }),
-        'tsconfig.json': esmTsconfig,
-        '.gitignore': gitignore,
+        ...esmAppFiles('koa-app', { koa: '^3.1.0' }, { '@types/koa': '^3.0.0' }),
         'src/server.ts': `import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 
@@ -130,9 +102,7 @@ const server = app.listen(Number(process.env.PORT ?? 3000), () => {
     listening: (port) => `Server is running on http://localhost:${port}`,
     write: (dir) =>
       writeTree(dir, {
-        'package.json': esmPackage('hono-app', { '@hono/node-server': '^2.1.0', hono: '^4.10.0' }),
-        'tsconfig.json': esmTsconfig,
-        '.gitignore': gitignore,
+        ...esmAppFiles('hono-app', { '@hono/node-server': '^2.1.0', hono: '^4.10.0' }),
         'src/index.ts': `import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 
@@ -154,9 +124,7 @@ serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000) }, (info) => {
     listening: (port) => `fastify listening on port ${port}`,
     write: (dir) =>
       writeTree(dir, {
-        'package.json': esmPackage('fastify-app', { fastify: '^5.6.0' }),
-        'tsconfig.json': esmTsconfig,
-        '.gitignore': gitignore,
+        ...esmAppFiles('fastify-app', { fastify: '^5.6.0' }),
         'src/server.ts': `import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 
@@ -192,6 +160,45 @@ export const nestShapes: NestShape[] = [
   { shape: 'esm', generator: '@nestjs/cli@12.0.8', hello: 'Hello World!' },
 ];
 
+/** The compilerOptions both versions of `nest new` write first, in their order. */
+const nestCompilerOptions = {
+  module: 'nodenext',
+  moduleResolution: 'nodenext',
+  resolvePackageJsonExports: true,
+  esModuleInterop: true,
+  isolatedModules: true,
+  declaration: true,
+  removeComments: true,
+  emitDecoratorMetadata: true,
+  experimentalDecorators: true,
+  allowSyntheticDefaultImports: true,
+  target: 'ES2023',
+  sourceMap: true,
+  outDir: './dist',
+};
+
+/** The rest of @nestjs/cli 12's (an ES module app; `vitest/globals` left out of its types). */
+const nestEsmCompilerOptions = {
+  rootDir: '.',
+  incremental: true,
+  skipLibCheck: true,
+  strict: true,
+  strictPropertyInitialization: false,
+  types: ['node'],
+};
+
+/** The rest of @nestjs/cli 11's (CommonJS). */
+const nestCommonJsCompilerOptions = {
+  baseUrl: './',
+  incremental: true,
+  skipLibCheck: true,
+  strictNullChecks: true,
+  forceConsistentCasingInFileNames: true,
+  noImplicitAny: false,
+  strictBindCallApply: false,
+  noFallthroughCasesInSwitch: false,
+};
+
 /**
  * The sources, tsconfig.json, tsconfig.build.json and nest-cli.json exactly as
  * `npx @nestjs/cli@<version> new <name> --skip-git --skip-install --package-manager npm` writes them
@@ -224,55 +231,7 @@ export async function writeNestApp(dir: string, shape: NestShape['shape']): Prom
       },
       devDependencies: { '@types/express': '^5.0.0', '@types/node': '^24.0.0', typescript: esm ? '^6.0.2' : '^5.7.3' },
     }),
-    'tsconfig.json': esm
-      ? json({
-          compilerOptions: {
-            module: 'nodenext',
-            moduleResolution: 'nodenext',
-            resolvePackageJsonExports: true,
-            esModuleInterop: true,
-            isolatedModules: true,
-            declaration: true,
-            removeComments: true,
-            emitDecoratorMetadata: true,
-            experimentalDecorators: true,
-            allowSyntheticDefaultImports: true,
-            target: 'ES2023',
-            sourceMap: true,
-            outDir: './dist',
-            rootDir: '.',
-            incremental: true,
-            skipLibCheck: true,
-            strict: true,
-            strictPropertyInitialization: false,
-            types: ['node'],
-          },
-        })
-      : json({
-          compilerOptions: {
-            module: 'nodenext',
-            moduleResolution: 'nodenext',
-            resolvePackageJsonExports: true,
-            esModuleInterop: true,
-            isolatedModules: true,
-            declaration: true,
-            removeComments: true,
-            emitDecoratorMetadata: true,
-            experimentalDecorators: true,
-            allowSyntheticDefaultImports: true,
-            target: 'ES2023',
-            sourceMap: true,
-            outDir: './dist',
-            baseUrl: './',
-            incremental: true,
-            skipLibCheck: true,
-            strictNullChecks: true,
-            forceConsistentCasingInFileNames: true,
-            noImplicitAny: false,
-            strictBindCallApply: false,
-            noFallthroughCasesInSwitch: false,
-          },
-        }),
+    'tsconfig.json': json({ compilerOptions: { ...nestCompilerOptions, ...(esm ? nestEsmCompilerOptions : nestCommonJsCompilerOptions) } }),
     'tsconfig.build.json': esm
       ? json({ extends: './tsconfig.json', compilerOptions: { rootDir: './src' }, include: ['src'], exclude: ['node_modules', 'test', 'dist', '**/*spec.ts'] })
       : json({ extends: './tsconfig.json', exclude: ['node_modules', 'test', 'dist', '**/*spec.ts'] }),
@@ -354,9 +313,7 @@ export const nestShutdownHooks = {
 /** An ES module app with nothing but fw and TypeScript; its src/server.ts is one of `plainServers`. */
 export async function writePlainApp(dir: string): Promise<void> {
   await writeTree(dir, {
-    'package.json': esmPackage('plain-app', {}),
-    'tsconfig.json': esmTsconfig,
-    '.gitignore': gitignore,
+    ...esmAppFiles('plain-app', {}),
     'src/server.ts': plainServers.good('v1'),
   });
 }

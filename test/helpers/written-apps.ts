@@ -4,6 +4,7 @@
  * CommonJS app, an npm-workspaces monorepo with a just-in-time TypeScript package, and a
  * tsyringe app that needs decorator metadata. Each one lives outside the repository and gets fw
  * from the packed tarballs, as a user would from the registry; the fw it runs is the installed one.
+ * The package.json and tsconfig.json these apps start from are the ones listen-apps.ts writes too.
  */
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -11,9 +12,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stripVTControlCharacters } from 'node:util';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { repoRoot } from './app-fixture.js';
-import { groupAlive } from './fw-process.js';
+import { spawnGroup } from './fw-process.js';
 import { npmEnv } from './packed-fw.js';
 
 /** The fw version the workspace packs: the range each app asks for, as `npm install fw` would write it. */
@@ -92,27 +93,19 @@ export const DEV_READY = /fw dev\S*\s+\S*http:\/\/[^\s:]+:(\d+)\s/;
 
 /** Starts the installed fw (`args` e.g. `['start', '--port', '0']`) in `cwd` and waits (bounded) for `readyLine`. */
 export async function startFw(cwd: string, args: string[], readyLine: RegExp, timeoutMs = 60_000): Promise<RunningFw> {
-  const child: ResultPromise = execa(process.execPath, [installedFw(cwd), ...args], {
-    cwd,
-    env: npmEnv(quiet),
-    extendEnv: false,
-    detached: true,
-    reject: false,
-    all: true,
-    buffer: false,
-    stdin: 'ignore',
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`fw ${args.join(' ')} did not spawn`);
   let output = '';
   let exited = false;
   const checks = new Set<() => void>();
-  child.all?.setEncoding('utf8');
-  child.all?.on('data', (chunk: string) => {
-    output += stripVTControlCharacters(chunk);
-    for (const check of checks) check();
+  const group = spawnGroup(process.execPath, [installedFw(cwd), ...args], {
+    cwd,
+    env: quiet,
+    onOutput: (chunk) => {
+      output += stripVTControlCharacters(chunk);
+      for (const check of checks) check();
+    },
   });
-  const exit = child.then(() => {
+  const { pid } = group;
+  void group.exited.then(() => {
     exited = true;
     for (const check of checks) check();
   });
@@ -134,20 +127,8 @@ export async function startFw(cwd: string, args: string[], readyLine: RegExp, ti
       check();
     });
 
-  const signal = (target: number, name: NodeJS.Signals) => {
-    try {
-      process.kill(target, name);
-    } catch {
-      // already gone
-    }
-  };
-  const stop = async (graceMs = 15_000) => {
-    signal(pid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
-    signal(-pid, 'SIGKILL');
-    await exit;
-  };
+  // The master stops its workers itself; KILL to the group is for what is left after the grace.
+  const stop = (graceMs = 15_000) => group.stop(graceMs, 'leader');
 
   try {
     const [, port] = await waitFor(readyLine, timeoutMs);
@@ -231,7 +212,50 @@ export const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 /** What a person adds to an app to run it under fw, with fw among its dependencies. */
 export const fwScripts = { build: 'fw build', start: 'fw start', dev: 'fw dev', typecheck: 'tsc --noEmit' };
-export const typescriptDevDependencies = { '@types/node': '^20.19.0', typescript: '^5.9.0' };
+const typescriptDevDependencies = { '@types/node': '^20.19.0', typescript: '^5.9.0' };
+
+/** The .gitignore of an app that builds to dist/ (tsc) and .fw/ (fw). */
+export const gitignore = 'node_modules\ndist\n.fw\n';
+
+/**
+ * The package.json of a TypeScript app written for these tests: private, fw's scripts, fw (the
+ * version the workspace packs) among its `dependencies`, TypeScript and Node's types among its
+ * devDependencies; CommonJS unless `type` says `module`, as npm init writes it.
+ */
+export function appPackage(manifest: {
+  name: string;
+  version?: string;
+  type?: 'module';
+  dependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}): string {
+  return json({
+    name: manifest.name,
+    version: manifest.version ?? '1.0.0',
+    private: true,
+    ...(manifest.type ? { type: manifest.type } : {}),
+    scripts: fwScripts,
+    dependencies: { ...manifest.dependencies, fw: `^${fwVersion}` },
+    devDependencies: { ...manifest.devDependencies, ...typescriptDevDependencies },
+  });
+}
+
+/** How an ES module app run by Node resolves its imports (`.js` endings, package exports). */
+export const esModules = { module: 'NodeNext', moduleResolution: 'NodeNext' };
+/** How a CommonJS app compiles (`require`, `module.exports`, default imports of CommonJS packages). */
+export const commonJsModules = { module: 'commonjs', esModuleInterop: true, rootDir: 'src' };
+
+/**
+ * The tsconfig.json of a TypeScript app run by Node, its sources in src/: strict, ES2022, Node's
+ * types, tsc's output in dist/; `modules` is how its modules compile (`esModules`,
+ * `commonJsModules`), `options` anything more it needs (decorators).
+ */
+export function appTsconfig(modules: Record<string, unknown>, options: Record<string, unknown> = {}): string {
+  return json({
+    compilerOptions: { target: 'ES2022', lib: ['ES2022'], strict: true, skipLibCheck: true, outDir: 'dist', types: ['node'], ...modules, ...options },
+    include: ['src'],
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // 1. fastify-cli's TypeScript app
@@ -277,29 +301,9 @@ export const esmApp = {
 
 export async function writeEsmApp(dir: string): Promise<void> {
   await writeTree(dir, {
-    'package.json': json({
-      name: 'esm-app',
-      version: '1.0.0',
-      private: true,
-      type: 'module',
-      scripts: fwScripts,
-      dependencies: { '@fastify/static': '^8.3.0', fastify: '^5.6.0', fw: `^${fwVersion}` },
-      devDependencies: typescriptDevDependencies,
-    }),
-    'tsconfig.json': json({
-      compilerOptions: {
-        target: 'ES2022',
-        lib: ['ES2022'],
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
-        strict: true,
-        skipLibCheck: true,
-        outDir: 'dist',
-        types: ['node'],
-      },
-      include: ['src'],
-    }),
-    '.gitignore': 'node_modules\ndist\n.fw\n',
+    'package.json': appPackage({ name: 'esm-app', type: 'module', dependencies: { '@fastify/static': '^8.3.0', fastify: '^5.6.0' } }),
+    'tsconfig.json': appTsconfig(esModules),
+    '.gitignore': gitignore,
     'public/index.html': esmApp.indexHtml,
     'src/data.json': `${JSON.stringify(esmApp.data)}\n`,
     'src/sql/query.sql': esmApp.query,
@@ -342,29 +346,9 @@ export const cjsApp = {
 export async function writeCjsApp(dir: string): Promise<void> {
   await writeTree(dir, {
     // No "type": CommonJS, as npm init writes it.
-    'package.json': json({
-      name: 'cjs-app',
-      version: cjsApp.version,
-      private: true,
-      scripts: fwScripts,
-      dependencies: { fastify: '^5.6.0', fw: `^${fwVersion}`, ms: '^2.1.3' },
-      devDependencies: typescriptDevDependencies,
-    }),
-    'tsconfig.json': json({
-      compilerOptions: {
-        target: 'ES2022',
-        lib: ['ES2022'],
-        module: 'commonjs',
-        strict: true,
-        esModuleInterop: true,
-        skipLibCheck: true,
-        outDir: 'dist',
-        rootDir: 'src',
-        types: ['node'],
-      },
-      include: ['src'],
-    }),
-    '.gitignore': 'node_modules\ndist\n.fw\n',
+    'package.json': appPackage({ name: 'cjs-app', version: cjsApp.version, dependencies: { fastify: '^5.6.0', ms: '^2.1.3' } }),
+    'tsconfig.json': appTsconfig(commonJsModules),
+    '.gitignore': gitignore,
     'views/index.html': cjsApp.indexHtml,
     'src/greet.ts': `const GREETING = 'hello';
 
@@ -420,15 +404,7 @@ export function greeting(name: string): string {
   return \`\${text.toUpperCase()}!\`;
 }
 `,
-    'apps/web/package.json': json({
-      name: 'web',
-      version: '0.0.0',
-      private: true,
-      type: 'module',
-      scripts: fwScripts,
-      dependencies: { '@acme/shared': '*', fastify: '^5.6.0', fw: `^${fwVersion}` },
-      devDependencies: typescriptDevDependencies,
-    }),
+    'apps/web/package.json': appPackage({ name: 'web', version: '0.0.0', type: 'module', dependencies: { '@acme/shared': '*', fastify: '^5.6.0' } }),
     'apps/web/tsconfig.json': json({ compilerOptions: { ...moduleOptions, types: ['node'] }, include: ['src'] }),
     'apps/web/src/app.ts': `import { greeting, shout } from '@acme/shared';
 import Fastify from 'fastify';
@@ -453,31 +429,9 @@ export default async function createApp() {
  */
 export async function writeDecoratorApp(dir: string): Promise<void> {
   await writeTree(dir, {
-    'package.json': json({
-      name: 'di-app',
-      version: '1.0.0',
-      private: true,
-      scripts: fwScripts,
-      dependencies: { fastify: '^5.6.0', fw: `^${fwVersion}`, 'reflect-metadata': '^0.2.2', tsyringe: '^4.10.0' },
-      devDependencies: typescriptDevDependencies,
-    }),
-    'tsconfig.json': json({
-      compilerOptions: {
-        target: 'ES2022',
-        lib: ['ES2022'],
-        module: 'commonjs',
-        strict: true,
-        esModuleInterop: true,
-        skipLibCheck: true,
-        experimentalDecorators: true,
-        emitDecoratorMetadata: true,
-        outDir: 'dist',
-        rootDir: 'src',
-        types: ['node'],
-      },
-      include: ['src'],
-    }),
-    '.gitignore': 'node_modules\ndist\n.fw\n',
+    'package.json': appPackage({ name: 'di-app', dependencies: { fastify: '^5.6.0', 'reflect-metadata': '^0.2.2', tsyringe: '^4.10.0' } }),
+    'tsconfig.json': appTsconfig(commonJsModules, { experimentalDecorators: true, emitDecoratorMetadata: true }),
+    '.gitignore': gitignore,
     'src/services/config.ts': `import { singleton } from 'tsyringe';
 
 @singleton()
