@@ -1,5 +1,6 @@
-// fw as a contender: a private copy of bench/fixtures/hello-app, built with `fw build` and run with
-// `fw start --workers N` through the real CLI, in its own process group.
+// fw as a contender: a private copy of bench/fixtures/hello-app (or another fixture folder, such as
+// hello-listen), built with `fw build` and run with `fw start --workers N` through the real CLI, in
+// its own process group.
 
 import { execFile } from 'node:child_process';
 import { cp } from 'node:fs/promises';
@@ -28,17 +29,20 @@ export function fwCommand(args, { timeoutMs = 60_000, bin = fwBin } = {}) {
 }
 
 /**
- * A private copy of the hello app (with ../../hello.mjs beside it, which src/app.ts imports) under
- * test/.tmp/, so `fastify` resolves from the repo's node_modules; built once with `fw build`.
+ * A private copy of a hello app under test/.tmp/, so `fastify` resolves from the repo's
+ * node_modules, with bench/fixtures/hello.mjs copied to its src/hello.mjs, which its entry imports
+ * (inside the app: fw refuses to build a module from a folder that holds the app); built once with
+ * `fw build`. `fixture`: the folder of bench/fixtures/ to copy: hello-app (src/app.ts
+ * default-exports the factory) or hello-listen (src/server.ts calls listen itself).
  */
-export async function prepareFwApp(tag = 'fw') {
+export async function prepareFwApp(tag = 'fw', { fixture = 'hello-app' } = {}) {
   const root = await makeTempDir(tag);
-  const dir = path.join(root, 'hello-app');
-  await cp(path.join(fixturesDir, 'hello-app'), dir, { recursive: true, filter: (source) => !/[/\\](node_modules|\.fw)$/.test(source) });
-  await cp(path.join(fixturesDir, 'hello.mjs'), path.join(root, 'hello.mjs'));
+  const dir = path.join(root, fixture);
+  await cp(path.join(fixturesDir, fixture), dir, { recursive: true, filter: (source) => !/[/\\](node_modules|\.fw)$/.test(source) });
+  await cp(path.join(fixturesDir, 'hello.mjs'), path.join(dir, 'src', 'hello.mjs'));
   const startedAt = performance.now();
   await fwCommand(['build', dir]);
-  return { root, dir, buildMs: Math.round(performance.now() - startedAt) };
+  return { root, dir, fixture, buildMs: Math.round(performance.now() - startedAt) };
 }
 
 /** `fw start DIR --port PORT --workers N` (`bin`: which fw); resolves once it prints its "serving" line. */
