@@ -14,6 +14,8 @@ export interface ImportFindings {
   newRoots: Set<string>;
   /** Bare names of the installed packages each module imports (what a warm spare loads ahead of time). */
   packages: Map<string, Set<string>>;
+  /** JSON files whose data a module's output holds, by module: a change to them builds it again. */
+  inlined: Map<string, Set<string>>;
 }
 
 export interface OwnCodeOptions {
@@ -39,10 +41,8 @@ export function ownCodePlugin(options: OwnCodeOptions): Plugin {
   return {
     name: 'fw-own-code',
     setup(build) {
-      let lookups = new Lookups();
-      build.onStart(() => {
-        lookups = new Lookups();
-      });
+      // Each build has a plugin of its own: the answers are never older than the build.
+      const lookups = new Lookups();
       build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point' || args.pluginData === INNER) return undefined;
         return resolveImport(build, args, lookups, options);
@@ -89,20 +89,26 @@ async function resolveImport(build: PluginBuild, args: OnResolveArgs, lookups: L
   // `import data from './data.json'` without `with { type: 'json' }`: Node refuses it in an ES
   // module, tsx and bundlers accept it. The data goes into the module, as a bundle would have it.
   if (resolved.endsWith('.json') && args.kind === 'import-statement' && args.with.type !== 'json' && options.format === 'esm') {
+    addTo(options.findings().inlined, args.importer, resolved);
     return { path: resolved };
   }
   return { path: specifierBetween(args.importer, resolved), external: true };
 }
 
 function notePackage(options: OwnCodeOptions, importer: string, specifier: string): void {
-  const packages = options.findings().packages;
-  const names = packages.get(importer);
-  if (names) names.add(packageName(specifier));
-  else packages.set(importer, new Set([packageName(specifier)]));
+  addTo(options.findings().packages, importer, packageName(specifier));
 }
 
-/** A module of the app's own code outside every known root: its package folder joins the release. */
-/** Says why, when the module cannot be put in the release. */
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  const values = map.get(key);
+  if (values) values.add(value);
+  else map.set(key, new Set([value]));
+}
+
+/**
+ * A module of the app's own code outside every known root: its package folder joins the release.
+ * Says why when it cannot (it lies in a folder that holds the app).
+ */
 function noteRoot(file: string, options: OwnCodeOptions): string | undefined {
   const roots = options.roots();
   if (roots.some((root) => file.startsWith(root + path.sep))) return undefined;
@@ -145,7 +151,7 @@ const EXTENSIONS = ['.tsx', '.ts', '.jsx', '.js', '.mts', '.cts', '.mjs', '.cjs'
 /** TypeScript's convention: `./a.js` names `a.ts` when there is no `a.js`. */
 const TS_FOR_JS: Record<string, string[]> = { '.js': ['.ts', '.tsx'], '.jsx': ['.tsx'], '.mjs': ['.mts'], '.cjs': ['.cts'] };
 
-/** Resolution answers cached for one build: folder listings, installed packages, esbuild's answers. */
+/** Resolution answers for one build: folder listings, installed packages, esbuild's answers. */
 class Lookups {
   private readonly listings = new Map<string, Map<string, 'file' | 'dir'>>();
   private readonly packages = new Map<string, 'installed' | 'linked' | 'missing'>();

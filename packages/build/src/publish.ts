@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { publishBuild, type BuildRef } from '@fw/core';
 import { ReleaseBuilder } from './release-builder.js';
 import { writeRelease } from './release-writer.js';
@@ -23,7 +22,7 @@ export async function publishRelease(appDir: string, entry: string): Promise<Pub
     const release = await builder.build();
     const build = await publishBuild(appDir, async (folder) => {
       await writeRelease(folder, release);
-      return { entry: release.entry, source: path.relative(path.resolve(appDir), path.join(release.root, release.source)).split(path.sep).join('/') };
+      return { entry: release.entry, source: release.source };
     });
     return { build, ms: Math.round(performance.now() - startedAt), warnings: release.warnings, files: release.files.length };
   } finally {

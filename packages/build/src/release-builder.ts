@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildOptions, Message, Plugin } from 'esbuild';
@@ -27,10 +27,13 @@ export interface ReleaseBuilderOptions {
   linkStaticFolders?: boolean;
 }
 
-/** What one module's build left: its outputs (the module and its map) and what it imports. */
+/** What one module's build left: its output and what it imports. */
 interface ModuleOutput {
-  /** The source's size and times when it was built. */
-  stamp: string;
+  /**
+   * The size and times, when it was built, of every file its output rests on: its source, and any
+   * JSON the output holds (imported without attributes from an ES module, see own-code-plugin.ts).
+   */
+  stamps: [file: string, stamp: string | undefined][];
   files: ReleaseFile[];
   /** Installed packages it imports by name. */
   packages: string[];
@@ -54,7 +57,7 @@ export class ReleaseBuilder {
   private readonly modules = new Map<string, ModuleOutput>();
   /** The files and settings the cached outputs were built against. */
   private shape = '';
-  private findings: ImportFindings = { newRoots: new Set(), packages: new Map() };
+  private findings: ImportFindings = { newRoots: new Set(), packages: new Map(), inlined: new Map() };
   private tsconfigs = new TsconfigLookup();
   /** Where releases are written: esbuild is told a folder at the same depth, so source maps point at the sources. */
   private readonly releasesDir: string;
@@ -72,7 +75,7 @@ export class ReleaseBuilder {
       throw new MissingEntryError(`entry ${entry} not found in ${this.appDir}: create it, or set "entry" in fw.config.ts or --entry`);
     }
     for (let pass = 1; ; pass++) {
-      this.findings = { newRoots: new Set(), packages: new Map() };
+      this.findings = { newRoots: new Set(), packages: new Map(), inlined: new Map() };
       const release = await this.pass();
       const added = [...this.findings.newRoots].filter((root) => !this.roots.includes(root));
       if (added.length === 0) return release;
@@ -91,7 +94,12 @@ export class ReleaseBuilder {
   private async pass(): Promise<Release> {
     const root = commonAncestor(this.roots);
     const tree = await readSourceTree(this.roots);
-    const [scriptStamps, assetStamps] = await Promise.all([stampAll(tree.scripts), stampAll(tree.assets)]);
+    const linked = this.settings.linkStaticFolders ? staticFolders(tree, this.roots) : new Set<string>();
+    // A file in a linked folder is never copied: no need to look at it on every save.
+    const copied = linked.size > 0 ? tree.assets.filter((asset) => !inAny(asset, linked)) : tree.assets;
+    const [scriptStamps, assetStamps] = await Promise.all([stampAll(tree.scripts), stampAll(copied)]);
+    // Inlined JSON may sit in a linked folder, whose files were not looked at: look at it alone.
+    const stampOf = (file: string) => scriptStamps.get(file) ?? assetStamps.get(file) ?? stampNow(file);
     const shape = shapeOf(root, tree, assetStamps);
     if (shape !== this.shape) {
       this.modules.clear();
@@ -102,13 +110,14 @@ export class ReleaseBuilder {
     const formats = new ModuleFormats();
     const stale = new Map<string, string[]>();
     for (const script of tree.scripts) {
-      if (this.modules.get(script)?.stamp === scriptStamps.get(script)) continue;
+      const built = this.modules.get(script);
+      if (built?.stamps.every(([file, stamp]) => stampOf(file) === stamp)) continue;
       const key = `${formats.of(script)}${path.extname(releaseName(script))}`;
       const group = stale.get(key);
       if (group) group.push(script);
       else stale.set(key, [script]);
     }
-    const outcomes = await Promise.all([...stale].map(([key, entries]) => this.transpile(key, entries, root, scriptStamps)));
+    const outcomes = await Promise.all([...stale].map(([key, entries]) => this.transpile(key, entries, root, stampOf)));
     const warnings = outcomes.flatMap((outcome) => outcome.warnings);
     const errors = outcomes.flatMap((outcome) => outcome.errors);
     if (errors.length > 0) {
@@ -125,15 +134,13 @@ export class ReleaseBuilder {
       files.push(...built.files);
       for (const name of built.packages) packages.add(name);
     }
-    const linked = this.settings.linkStaticFolders ? staticFolders(tree, this.roots) : new Map<string, string[]>();
-    for (const folder of linked.keys()) {
+    for (const folder of linked) {
       files.push({ path: toPosix(path.relative(root, folder)), link: folder, stamp: `link:${folder}` });
     }
     files.push(...this.packageTypes(root, tree, formats));
-    for (const source of tree.assets) {
+    for (const source of copied) {
       const stamp = assetStamps.get(source);
-      if (stamp === undefined || (linked.size > 0 && inAny(source, linked))) continue;
-      files.push({ path: toPosix(path.relative(root, source)), source, stamp });
+      if (stamp !== undefined) files.push({ path: toPosix(path.relative(root, source)), source, stamp });
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const entrySource = path.relative(root, this.entryFile);
@@ -141,7 +148,7 @@ export class ReleaseBuilder {
     return {
       root,
       entry,
-      source: toPosix(entrySource),
+      source: toPosix(path.relative(this.appDir, this.entryFile)),
       files,
       nodeModules: nodeModulesFolders(this.roots, root),
       hash: releaseHash(files, entry),
@@ -168,7 +175,7 @@ export class ReleaseBuilder {
   }
 
   /** Builds these modules (all of one output kind) and caches each one's outputs. */
-  private async transpile(key: string, entries: string[], root: string, stamps: Map<string, string>): Promise<{ warnings: Message[]; errors: Message[] }> {
+  private async transpile(key: string, entries: string[], root: string, stampOf: (file: string) => string | undefined): Promise<{ warnings: Message[]; errors: Message[] }> {
     const esbuild = await import('esbuild');
     const outdir = this.outputFolder();
     let result: Awaited<ReturnType<typeof esbuild.build>>;
@@ -189,7 +196,12 @@ export class ReleaseBuilder {
       if (source) outputs.get(source)!.push(made);
     }
     for (const [source, files] of outputs) {
-      this.modules.set(source, { stamp: stamps.get(source) ?? '', files, packages: [...(this.findings.packages.get(source) ?? [])] });
+      const restsOn = [source, ...(this.findings.inlined.get(source) ?? [])];
+      this.modules.set(source, {
+        stamps: restsOn.map((file) => [file, stampOf(file)]),
+        files,
+        packages: [...(this.findings.packages.get(source) ?? [])],
+      });
     }
     return { warnings: result.warnings, errors: [] };
   }
@@ -251,10 +263,10 @@ const MODULE_FILE = /\.(?:[cm]?js|node)$/;
 
 /**
  * The topmost folders below the roots that hold no module (transpiled or JavaScript) anywhere
- * inside: their real paths, each with the files it holds. A module in such a folder would be
- * loaded from its real path, not the release's, and its relative imports would miss.
+ * inside. A module in such a folder would be loaded from its real path, not the release's, and
+ * its relative imports would miss.
  */
-function staticFolders(tree: SourceTree, roots: readonly string[]): Map<string, string[]> {
+function staticFolders(tree: SourceTree, roots: readonly string[]): Set<string> {
   const holdsModules = new Set<string>();
   for (const file of [...tree.scripts, ...tree.assets.filter((asset) => MODULE_FILE.test(asset))]) {
     for (let dir = path.dirname(file); !holdsModules.has(dir); dir = path.dirname(dir)) {
@@ -262,7 +274,7 @@ function staticFolders(tree: SourceTree, roots: readonly string[]): Map<string, 
       if (roots.includes(dir) || path.dirname(dir) === dir) break;
     }
   }
-  const folders = new Map<string, string[]>();
+  const folders = new Set<string>();
   for (const asset of tree.assets) {
     const root = roots.find((each) => asset.startsWith(each + path.sep));
     if (!root) continue;
@@ -271,15 +283,12 @@ function staticFolders(tree: SourceTree, roots: readonly string[]): Map<string, 
     for (let dir = path.dirname(asset); dir !== root && dir.startsWith(root + path.sep); dir = path.dirname(dir)) {
       if (!holdsModules.has(dir)) folder = dir;
     }
-    if (!folder) continue;
-    const files = folders.get(folder);
-    if (files) files.push(asset);
-    else folders.set(folder, [asset]);
+    if (folder) folders.add(folder);
   }
   return folders;
 }
 
-function inAny(file: string, folders: Map<string, string[]>): boolean {
+function inAny(file: string, folders: ReadonlySet<string>): boolean {
   for (let dir = path.dirname(file); path.dirname(dir) !== dir; dir = path.dirname(dir)) if (folders.has(dir)) return true;
   return false;
 }
@@ -290,10 +299,14 @@ async function stampAll(files: readonly string[]): Promise<Map<string, string>> 
   await Promise.all(
     files.map(async (file) => {
       const info = await stat(file).catch(() => null);
-      if (info) stamps.set(file, `${info.size}:${info.mtimeMs}:${info.ctimeMs}`);
+      if (info) stamps.set(file, stampText(info));
     }),
   );
   return stamps;
+}
+
+function stampText(info: { size: number; mtimeMs: number; ctimeMs: number }): string {
+  return `${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
 }
 
 /** What every module's output rests on besides its own text: the root, which files exist, the package.json and tsconfig files. */
@@ -302,6 +315,11 @@ function shapeOf(root: string, tree: SourceTree, assetStamps: Map<string, string
   // Files an import may name: a `config.js` added beside `config.ts` changes what `./config` is.
   const importable = tree.assets.filter((file) => /\.(?:[cm]?js|json|node)$/.test(file));
   return [root, ...tree.scripts, '', ...importable, '', ...settings.map((file) => `${file}:${assetStamps.get(file)}`)].join('\0');
+}
+
+function stampNow(file: string): string | undefined {
+  const info = statSync(file, { throwIfNoEntry: false });
+  return info && stampText(info);
 }
 
 /** The deepest folder that holds all of `folders`. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /** One file of a release, at its path relative to the release folder. */
 export interface ReleaseFile {
   path: string;
-  /** Made by the build (a transpiled module or its source map)… */
+  /** Made by the build (a transpiled module, its source map inline)… */
   contents?: Uint8Array;
   /** …or copied from the source tree… */
   source?: string;
@@ -19,7 +19,7 @@ export interface Release {
   root: string;
   /** The module a worker imports, relative to the release folder. */
   entry: string;
-  /** The source file of the entry, relative to `root`. */
+  /** The source file of the entry, relative to the app's folder (for people: `src/server.ts`). */
   source: string;
   files: ReleaseFile[];
   /** node_modules folders of the source tree, relative to the release folder, and where they really are. */

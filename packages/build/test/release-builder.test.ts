@@ -229,6 +229,23 @@ describe('ReleaseBuilder', () => {
     expect(new TextDecoder().decode(output(third, 'src/app.js')?.contents)).toContain('"./lib/index.js"');
   });
 
+  it('puts JSON an ES module imports without attributes into the module, and builds it again when the JSON changes', async () => {
+    const app = path.join(root, 'json');
+    await files(app, {
+      'package.json': '{ "type": "module" }',
+      'src/app.ts': "import data from './data/config.json';\nexport default data.n;",
+      'src/data/config.json': '{ "n": 1 }',
+    });
+    // As fw dev builds: the data folder holds no module, so it is linked, not copied.
+    const builder = new ReleaseBuilder(app, 'src/app.ts', { linkStaticFolders: true });
+    builders.push(builder);
+    const text = async (made: Awaited<ReturnType<ReleaseBuilder['build']>>) =>
+      new TextDecoder().decode(made.files.find((file) => file.path === 'src/app.js')?.contents);
+    expect(await text(await builder.build())).toMatch(/n: 1/);
+    await writeFile(path.join(app, 'src', 'data', 'config.json'), '{ "n": 22 }');
+    expect(await text(await builder.build())).toMatch(/n: 22/);
+  });
+
   it('refuses an entry that does not exist, naming the fix', async () => {
     const builder = new ReleaseBuilder(root, 'src/app.ts');
     builders.push(builder);

@@ -18,8 +18,8 @@ export type BuildOutcome =
   | { ok: false; ms: number; errors: string };
 
 /**
- * fw dev's releases: the same builder as `fw build` (one esbuild context kept between saves, so a
- * rebuild parses only what changed), each good build written to a folder of its own under
+ * fw dev's releases: the same builder as `fw build` (kept between saves, so a save builds only the
+ * modules it changed), each good build written to a folder of its own under
  * `.fw/dev/builds/`, its unchanged files hard-linked from the one before. A failed build writes
  * nothing, so the release a worker runs is never touched.
  */
@@ -31,7 +31,7 @@ export class DevReleases {
   /** The release the worker serves: never pruned while it does (saves that fail to boot go on). */
   private servingId: string | undefined;
 
-  constructor(private readonly appDir: string, entry: string) {
+  constructor(appDir: string, entry: string) {
     this.builder = new ReleaseBuilder(appDir, entry, { linkStaticFolders: true, releasesDir: appPaths(appDir).devBuilds });
     this.buildsDir = appPaths(appDir).devBuilds;
   }
@@ -49,8 +49,7 @@ export class DevReleases {
       const id = `dev-${++this.count}`;
       const folder = path.join(this.buildsDir, id);
       const written = await writeRelease(folder, release, this.last?.written);
-      const source = path.relative(this.appDir, path.join(release.root, release.source)).split(path.sep).join('/');
-      const build = { id, entry: path.join(folder, release.entry), source };
+      const build = { id, entry: path.join(folder, release.entry), source: release.source };
       this.last = { written, hash: release.hash, build };
       void pruneBuilds(this.buildsDir, this.servingId ? [id, this.servingId] : [id]);
       return { ...done, build, ms: ms() };
