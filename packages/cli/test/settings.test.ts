@@ -40,4 +40,14 @@ describe('resolveSettings', () => {
   it('does not fall back to a lower-precedence source when a higher one is invalid', () => {
     expect(() => resolveSettings({ ...base, flags: { port: 'x' }, env: { PORT: '3001' } })).toThrow(/invalid --port "x"/);
   });
+
+  it('keeps the long-lived timeout below the graceful timeout: a default shrinks, a given value is refused', () => {
+    expect(resolveSettings(base).longLivedTimeoutMs).toBe(5_000);
+    expect(resolveSettings({ ...base, flags: { gracefulTimeout: '4' } }).longLivedTimeoutMs).toBe(2_000);
+    expect(resolveSettings({ ...base, env: { FW_LONG_LIVED_TIMEOUT: '1.5' } }).longLivedTimeoutMs).toBe(1_500);
+    expect(() => resolveSettings({ ...base, flags: { gracefulTimeout: '4', longLivedTimeout: '4' } })).toThrow(
+      /long-lived timeout \(4 s\) must be below the graceful timeout \(4 s\).*lower --long-lived-timeout/,
+    );
+    expect(() => resolveSettings({ ...base, config: { longLivedTimeout: 40 } })).toThrow(UsageError);
+  });
 });

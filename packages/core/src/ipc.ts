@@ -41,8 +41,8 @@ export type MasterMessage =
   | SocketMessage
   | LoadMessage
   | { type: 'serve' }
-  /** `successor`: a newer generation now serves the same sockets (a reload, not a stop). */
-  | { type: 'drain'; successor: boolean; closeIdle?: boolean }
+  /** `othersServe`: other workers go on serving the same sockets (a reload, a recycle; not a stop). */
+  | { type: 'drain'; othersServe: boolean; closeIdle?: boolean }
   /** Close this many connections after their next response (`Connection: close`). */
   | { type: 'shed'; count: number };
 
@@ -50,11 +50,22 @@ export type WorkerMessage =
   | { type: 'booted'; bootMs: number; importMs: number }
   | { type: 'ready' }
   | { type: 'boot-error'; error: SerializedError }
-  | { type: 'drained' }
+  /** The drain is over: how long it took, and the long-lived connections it had to wait on. */
+  | { type: 'drained'; ms?: number; longLived?: DrainedLongLived }
   /** A draining worker closed its listening sockets: it accepts no new connection. */
   | { type: 'stopped-accepting' }
   /** Sent from the worker's own event loop: a stuck loop stops sending it. */
   | { type: 'heartbeat'; stats: WorkerStats };
+
+export interface DrainedLongLived {
+  /** Open when the drain began. */
+  upgraded: number;
+  eventStreams: number;
+  /** What fw ended itself at the long-lived timeout (null: the app had ended them all before). */
+  closed: { websockets: number; eventStreams: number; other: number } | null;
+  /** The WebSocket close code fw sent: 1012 when other workers go on serving, 1001 on a stop. */
+  code: number;
+}
 
 export interface WorkerStats {
   /** Resident set size in bytes. */
@@ -64,6 +75,11 @@ export interface WorkerStats {
   inFlight: number;
   /** Connections a `Connection: close` could still move: HTTP ones not streaming a response. */
   connections?: number;
+  /** Open upgraded connections (WebSockets) and event streams. */
+  upgraded?: number;
+  eventStreams?: number;
+  /** While draining: when fw ends the long-lived connections still open (ms since the epoch). */
+  longLivedCloseAt?: number;
 }
 
 const workerMessageTypes = new Set<WorkerMessage['type']>(['booted', 'ready', 'boot-error', 'drained', 'heartbeat', 'stopped-accepting']);

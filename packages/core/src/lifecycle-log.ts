@@ -1,4 +1,5 @@
 import { describeExit } from './exit-codes.js';
+import type { DrainedLongLived } from './ipc.js';
 import type { SupervisorEvent } from './supervisor.js';
 import type { WorkerInfo } from './worker-handle.js';
 
@@ -19,6 +20,10 @@ export function describeEvent(event: SupervisorEvent): string | null {
     }
     case 'worker-draining':
       return `${worker(event.worker)} draining (${event.reason})`;
+    case 'worker-drained':
+      return event.longLived && event.longLived.upgraded + event.longLived.eventStreams > 0
+        ? `${worker(event.worker)} drained in ${(event.ms / 1000).toFixed(1)} s; ${describeLongLived(event.longLived)}`
+        : null;
     case 'worker-exited':
       return `${worker(event.worker)} exited (${describeExit(event.exit.code, event.exit.signal)})`;
     case 'worker-killed':
@@ -38,6 +43,20 @@ export function describeEvent(event: SupervisorEvent): string | null {
     case 'stopped':
       return 'all workers stopped';
   }
+}
+
+/** What a drain waited on, and who ended it: the app's close path, or fw at the long-lived timeout. */
+function describeLongLived(longLived: DrainedLongLived): string {
+  const waited = `waited on ${listOf([[longLived.upgraded, 'WebSocket'], [longLived.eventStreams, 'event stream']])}`;
+  const closed = longLived.closed;
+  if (!closed || closed.websockets + closed.eventStreams + closed.other === 0) return `${waited}: the app closed them`;
+  const byFw = listOf([[closed.websockets, `WebSocket`], [closed.eventStreams, 'event stream'], [closed.other, 'other upgraded connection']]);
+  return `${waited}: fw closed ${byFw} at the long-lived timeout${closed.websockets > 0 ? ` (close code ${longLived.code})` : ''}`;
+}
+
+function listOf(counts: [number, string][]): string {
+  const parts = counts.filter(([count]) => count > 0).map(([count, noun]) => `${count} ${noun}${count === 1 ? '' : 's'}`);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'nothing');
 }
 
 function worker(info: WorkerInfo): string {

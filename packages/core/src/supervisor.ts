@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { defaultBackoff, restartDelay, type BackoffPolicy } from './backoff.js';
 import { CommandQueue } from './command-queue.js';
 import { describeExit } from './exit-codes.js';
-import { serializeError, type SerializedError } from './ipc.js';
+import { type DrainedLongLived, serializeError, type SerializedError } from './ipc.js';
 import type { BuildRef, Spawner } from './spawner.js';
 import { WorkerHandle, WorkerStartError, type RecycleCause, type WorkerExit, type WorkerInfo } from './worker-handle.js';
 import { connectionsToShed } from './connection-balance.js';
@@ -46,6 +46,8 @@ export type SupervisorEvent =
   | { type: 'generation-ready'; generation: number; build: BuildRef; ms: number; pids: (number | undefined)[] }
   | { type: 'rollout-refused'; generation: number | null; error: SerializedError }
   | { type: 'worker-draining'; worker: WorkerInfo; reason: RetireReason }
+  /** The drain is over; `longLived`: the WebSockets and event streams it had to wait on. */
+  | { type: 'worker-drained'; worker: WorkerInfo; ms: number; longLived: DrainedLongLived | null }
   | { type: 'worker-exited'; worker: WorkerInfo; exit: WorkerExit; expected: boolean }
   | { type: 'worker-killed'; worker: WorkerInfo; reason: KillReason }
   | { type: 'worker-recycling'; worker: WorkerInfo; cause: RecycleCause; detail: string }
@@ -362,6 +364,7 @@ export class Supervisor {
     const { maxRequests } = this.options;
     if (maxRequests) worker.maxRequests = maxRequests.limit + Math.floor(Math.random() * (maxRequests.jitter + 1));
     worker.heartbeatListener = (handle) => this.onHeartbeat(handle);
+    worker.drainedListener = (handle, report) => this.emit({ type: 'worker-drained', worker: handle.info(), ms: report.ms, longLived: report.longLived });
     this.workers.add(worker);
     this.emit({ type: 'worker-started', worker: worker.info() });
     worker.whenReady.then(() => {
@@ -393,7 +396,8 @@ export class Supervisor {
       return;
     }
     this.emit({ type: 'worker-draining', worker: { ...worker.info(), state: 'draining' }, reason });
-    worker.drain(Date.now() + this.gracefulTimeoutMs, reason === 'reload', reason === 'stop' && this.closeIdleOnStop);
+    // Only a stop leaves the sockets to nobody: otherwise a newer generation or the siblings serve them.
+    worker.drain(Date.now() + this.gracefulTimeoutMs, reason !== 'stop', reason === 'stop' && this.closeIdleOnStop);
     this.ensureTicker();
   }
 

@@ -1,5 +1,5 @@
 import { EXIT_BOOT_ERROR, describeExit } from './exit-codes.js';
-import type { MasterMessage, SerializedError, WorkerMessage, WorkerStats } from './ipc.js';
+import type { DrainedLongLived, MasterMessage, SerializedError, WorkerMessage, WorkerStats } from './ipc.js';
 import type { BuildRef, WorkerProcess } from './spawner.js';
 
 /**
@@ -22,6 +22,16 @@ export interface WorkerInfo {
   bootTimings: { bootMs: number; importMs: number } | null;
   stats: WorkerStats | null;
   lastHeartbeatAt: number | null;
+  /** When it was asked to drain (ms since the epoch). */
+  drainingSince: number | null;
+  /** When the master kills it if it is still alive, and why. */
+  deadline: { at: number; reason: 'boot-timeout' | 'drain-timeout' } | null;
+}
+
+/** What a worker reported once its drain was over. */
+export interface DrainReport {
+  ms: number;
+  longLived: DrainedLongLived | null;
 }
 
 export interface WorkerExit {
@@ -69,8 +79,13 @@ export class WorkerHandle {
   /** When this worker must be killed if it is still alive (boot timeout or drain timeout). */
   deadline: { at: number; reason: 'boot-timeout' | 'drain-timeout' } | null = null;
 
+  /** When it was asked to drain. */
+  drainingSince: number | null = null;
+
   /** Called on every heartbeat (the supervisor checks the recycling limits). */
   heartbeatListener: ((worker: WorkerHandle) => void) | null = null;
+  /** Called when the worker reports its drain over. */
+  drainedListener: ((worker: WorkerHandle, report: DrainReport) => void) | null = null;
 
   readonly whenBooted: Promise<void>;
   readonly whenReady: Promise<void>;
@@ -121,6 +136,8 @@ export class WorkerHandle {
       bootTimings: this.bootTimings,
       stats: this.stats,
       lastHeartbeatAt: this.lastHeartbeatAt,
+      drainingSince: this.drainingSince,
+      deadline: this.deadline && { ...this.deadline },
     };
   }
 
@@ -144,13 +161,14 @@ export class WorkerHandle {
     this.settleReady.reject(error);
   }
 
-  /** Asks the worker to drain; the caller records the kill deadline. */
-  drain(deadlineAt: number, successor = false, closeIdle = false): void {
+  /** Asks the worker to drain until `deadlineAt`, when the supervisor kills it. */
+  drain(deadlineAt: number, othersServe = false, closeIdle = false): void {
     if (this.state === 'exited' || this.state === 'draining') return;
     if (this.state === 'starting') this.fail(this.startError('was stopped before it was ready'));
     else this.state = 'draining';
+    this.drainingSince = Date.now();
     this.deadline = { at: deadlineAt, reason: 'drain-timeout' };
-    this.send({ type: 'drain', successor, ...(closeIdle ? { closeIdle } : {}) });
+    this.send({ type: 'drain', othersServe, ...(closeIdle ? { closeIdle } : {}) });
   }
 
   private onMessage(message: WorkerMessage): void {
@@ -173,6 +191,7 @@ export class WorkerHandle {
         this.fail(this.startError(`failed to start: ${message.error.message}`));
         return;
       case 'drained':
+        this.drainedListener?.(this, { ms: message.ms ?? 0, longLived: message.longLived ?? null });
         return;
       case 'stopped-accepting':
         this.resolveStoppedAccepting();

@@ -35,6 +35,8 @@ export interface DevOptions extends DevSettings {
 
 /** A drained old worker may keep an idle kept-alive connection this long in development. */
 const DEV_GRACEFUL_TIMEOUT_MS = 5_000;
+/** A save should be live at once, for a page's WebSocket too: the old code's ones close after 1 s. */
+const DEV_LONG_LIVED_TIMEOUT_MS = 1_000;
 const DEFAULT_SPARES = 2;
 /** How long a save that left a file empty waits for the editor's write before building anyway. */
 const EMPTY_FILE_WAIT_MS = 1_000;
@@ -71,6 +73,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       NODE_ENV: process.env.NODE_ENV ?? 'development',
       ...listenEnvironment(sockets),
       FW_GRACEFUL_TIMEOUT_MS: String(DEV_GRACEFUL_TIMEOUT_MS),
+      FW_LONG_LIVED_TIMEOUT_MS: String(DEV_LONG_LIVED_TIMEOUT_MS),
       ...(options.entryKind ? { FW_ENTRY_KIND: options.entryKind } : {}),
     },
     dotenv: () => dotenv,

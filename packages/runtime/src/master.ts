@@ -13,6 +13,8 @@ export interface MasterOptions {
   binds: Bind[];
   workers: number;
   gracefulTimeoutMs: number;
+  /** A draining worker closes the WebSockets and event streams still open after this (default 5 s). */
+  longLivedTimeoutMs?: number;
   bootTimeoutMs: number;
   /** A worker whose heartbeat stops for this long is killed and replaced. */
   timeoutMs?: number;
@@ -86,6 +88,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
           NODE_ENV: process.env.NODE_ENV ?? 'production',
           ...listenEnvironment(sockets),
           FW_GRACEFUL_TIMEOUT_MS: String(options.gracefulTimeoutMs),
+          ...(options.longLivedTimeoutMs ? { FW_LONG_LIVED_TIMEOUT_MS: String(options.longLivedTimeoutMs) } : {}),
           FW_BOOT_TIMEOUT_MS: String(options.bootTimeoutMs),
           ...(options.healthPath ? { FW_HEALTH_PATH: options.healthPath } : {}),
           ...(options.trustProxy !== undefined && options.trustProxy !== false ? { FW_TRUST_PROXY: JSON.stringify(options.trustProxy) } : {}),

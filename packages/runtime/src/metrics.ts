@@ -21,6 +21,10 @@ export function renderMetrics(status: MasterStatus): string {
   metric('fw_generation', 'gauge', 'The generation that serves.', [[{}, status.generation ?? 0]]);
   metric('fw_requests_total', 'counter', 'Requests answered by the workers alive now.', [[{}, status.workers.reduce((sum, worker) => sum + (worker.stats?.served ?? 0), 0)]]);
   metric('fw_worker_requests_in_flight', 'gauge', 'Requests in flight per worker.', status.workers.map((worker) => [{ pid: worker.pid ?? 0, generation: worker.generation }, worker.stats?.inFlight ?? 0]));
+  metric('fw_worker_long_lived_connections', 'gauge', 'Open WebSockets (upgraded) and event streams per worker.', status.workers.flatMap((worker) => [
+    [{ pid: worker.pid ?? 0, generation: worker.generation, kind: 'upgraded' }, worker.stats?.upgraded ?? 0],
+    [{ pid: worker.pid ?? 0, generation: worker.generation, kind: 'event-stream' }, worker.stats?.eventStreams ?? 0],
+  ]));
   metric('fw_worker_resident_memory_bytes', 'gauge', 'Resident memory per worker.', status.workers.map((worker) => [{ pid: worker.pid ?? 0, generation: worker.generation }, worker.stats?.rss ?? 0]));
   metric('fw_master_resident_memory_bytes', 'gauge', "The master's resident memory.", [[{}, status.rss]]);
   metric('fw_master_start_time_seconds', 'gauge', 'When the master started (Unix time).', [[{}, Math.round(status.startedAt / 1000)]]);

@@ -31,7 +31,7 @@ function formatStatus(status: MasterStatus): string {
   }
   const { restarts, reloads } = status.counters;
   lines.push(`counts   reloads ${reloads.ok} ok, ${reloads.refused} refused; restarts ${Object.entries(restarts).map(([cause, n]) => `${cause} ${n}`).join(', ')}`, '');
-  const header = ['pid', 'gen', 'state', 'uptime', 'rss', 'served', 'in flight'];
+  const header = ['pid', 'gen', 'state', 'uptime', 'rss', 'served', 'in flight', 'long-lived'];
   const rows = status.workers.map((worker) => [
     String(worker.pid ?? '?'),
     String(worker.generation),
@@ -40,11 +40,36 @@ function formatStatus(status: MasterStatus): string {
     worker.stats ? megabytes(worker.stats.rss) : '-',
     String(worker.stats?.served ?? '-'),
     String(worker.stats?.inFlight ?? '-'),
+    longLived(worker.stats) || '-',
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
   lines.push(render(header), ...rows.map(render));
+  const draining = status.workers.filter((worker) => worker.state === 'draining');
+  if (draining.length > 0) lines.push('', ...draining.map((worker) => describeDrain(worker, now)));
   return `${lines.join('\n')}\n`;
+}
+
+type Worker = MasterStatus['workers'][number];
+
+/** `2 upgraded, 1 event stream`: the connections a drain cannot end with `Connection: close`. */
+function longLived(stats: Worker['stats']): string {
+  const parts: string[] = [];
+  if (stats?.upgraded) parts.push(`${stats.upgraded} upgraded`);
+  if (stats?.eventStreams) parts.push(`${stats.eventStreams} event stream${stats.eventStreams === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
+/** What a draining worker still holds, and what happens to it when. */
+function describeDrain(worker: Worker, now: number): string {
+  const since = worker.drainingSince === null ? '' : ` for ${duration(now - worker.drainingSince)}`;
+  const open = longLived(worker.stats);
+  const inFlight = worker.stats?.inFlight ? `${worker.stats.inFlight} request${worker.stats.inFlight === 1 ? '' : 's'} in flight` : '';
+  const holding = [inFlight, open && `${open} open`].filter(Boolean).join(', ') || 'idle connections only';
+  const closeAt = worker.stats?.longLivedCloseAt;
+  const closing = open && closeAt !== undefined ? (closeAt > now ? `; fw closes them in ${duration(closeAt - now)}` : '; fw has closed them') : '';
+  const kill = worker.deadline ? `; killed in ${duration(worker.deadline.at - now)} if still running` : '';
+  return `worker ${worker.id} (pid ${worker.pid ?? '?'}) draining${since}: ${holding}${closing}${kill}`;
 }
 
 function duration(ms: number): string {

@@ -18,6 +18,12 @@ export interface FwConfig {
   workers?: number;
   /** Seconds a draining worker may take to finish its requests before it is killed. Default 30. */
   gracefulTimeout?: number;
+  /**
+   * Seconds a draining worker leaves its WebSockets and event streams to the app (whose close path
+   * runs as the drain begins) before fw closes them itself (close frame 1012, or 1001 on a stop).
+   * Default 5; below `gracefulTimeout`.
+   */
+  longLivedTimeout?: number;
   /** Seconds a new worker may take to load the app and become ready. Default 30. */
   bootTimeout?: number;
   /** Seconds a worker's event loop may stay silent before it is replaced and killed. Default 30. */

@@ -15,6 +15,7 @@ const configSchema = (z: typeof Zod) => z.strictObject({
   host: z.unknown().optional(),
   workers: z.unknown().optional(),
   gracefulTimeout: z.unknown().optional(),
+  longLivedTimeout: z.unknown().optional(),
   bootTimeout: z.unknown().optional(),
   timeout: z.unknown().optional(),
   maxRequests: z.unknown().optional(),

@@ -14,6 +14,8 @@ export interface Settings {
   host: string;
   workers: number;
   gracefulTimeoutMs: number;
+  /** How long a draining worker leaves WebSockets and event streams to the app before fw closes them. */
+  longLivedTimeoutMs: number;
   bootTimeoutMs: number;
   /** A worker whose heartbeat stops for this long is killed and replaced. */
   timeoutMs: number;
@@ -28,7 +30,7 @@ export interface Settings {
   trustProxy: TrustSetting;
 }
 
-type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'bootTimeout' | 'timeout' | 'maxRequests' | 'maxRequestsJitter' | 'maxMemory';
+type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'longLivedTimeout' | 'bootTimeout' | 'timeout' | 'maxRequests' | 'maxRequestsJitter' | 'maxMemory';
 
 interface Spec<T> {
   flag: string;
@@ -59,6 +61,7 @@ const specs: { [K in Key]: Spec<K extends 'entry' | 'host' ? string : number> } 
   host: { flag: '--host', env: ['HOST'], expected: 'an address such as 127.0.0.1 or 0.0.0.0', default: () => '127.0.0.1', parse: text },
   workers: { flag: '--workers', env: ['WEB_CONCURRENCY'], expected: 'a whole number from 1 to 256, e.g. 2', default: () => availableParallelism(), parse: wholeNumber(1, 256) },
   gracefulTimeout: { flag: '--graceful-timeout', env: ['FW_GRACEFUL_TIMEOUT'], expected: 'seconds above 0, e.g. 30', default: () => 30, parse: seconds },
+  longLivedTimeout: { flag: '--long-lived-timeout', env: ['FW_LONG_LIVED_TIMEOUT'], expected: 'seconds above 0, below the graceful timeout, e.g. 5', default: () => 5, parse: seconds },
   bootTimeout: { flag: '--boot-timeout', env: ['FW_BOOT_TIMEOUT'], expected: 'seconds above 0, e.g. 30', default: () => 30, parse: seconds },
 };
 
@@ -68,6 +71,26 @@ export interface SettingSources {
   env: NodeJS.ProcessEnv;
   config: FwConfig;
   configFile: string | null;
+}
+
+/** True when a flag, the environment or the config file gives `key`. */
+function isSet(sources: SettingSources, key: Key): boolean {
+  const value = (name: string) => sources.env[name] !== undefined && sources.env[name] !== '';
+  return sources.flags[key] !== undefined || specs[key].env.some(value) || sources.config[key as keyof FwConfig] !== undefined;
+}
+
+/**
+ * fw closes long-lived connections before a draining worker is killed, so the long-lived timeout
+ * is below the graceful one: the default shrinks to half a short graceful timeout; a value given
+ * that is not below it is refused.
+ */
+function resolveLongLivedTimeout(ms: number, gracefulTimeoutMs: number, given: boolean): number {
+  if (ms < gracefulTimeoutMs) return ms;
+  if (!given) return gracefulTimeoutMs / 2;
+  throw new UsageError(
+    `the long-lived timeout (${ms / 1000} s) must be below the graceful timeout (${gracefulTimeoutMs / 1000} s): ` +
+      'fw closes WebSockets and event streams before it kills a draining worker; lower --long-lived-timeout or raise --graceful-timeout',
+  );
 }
 
 /** Precedence: command-line flags, then the environment, then `fw.config.ts`, then defaults. */
@@ -91,6 +114,8 @@ export function resolveSettings(sources: SettingSources): Settings {
     if (value === undefined) throw new UsageError(`invalid ${label}: expected ${spec.expected}`);
     return value;
   };
+  const gracefulTimeoutMs = (pick('gracefulTimeout') as number) * 1000;
+  const longLivedTimeoutMs = resolveLongLivedTimeout((pick('longLivedTimeout') as number) * 1000, gracefulTimeoutMs, isSet(sources, 'longLivedTimeout'));
   return {
     appDir: sources.appDir,
     entry: (pick('entry') as string) || findEntry(sources.appDir),
@@ -98,7 +123,8 @@ export function resolveSettings(sources: SettingSources): Settings {
     port: pick('port') as number,
     host: pick('host') as string,
     workers: pick('workers') as number,
-    gracefulTimeoutMs: (pick('gracefulTimeout') as number) * 1000,
+    gracefulTimeoutMs,
+    longLivedTimeoutMs,
     bootTimeoutMs: (pick('bootTimeout') as number) * 1000,
     timeoutMs: (pick('timeout') as number) * 1000,
     maxRequests: pick('maxRequests') as number,

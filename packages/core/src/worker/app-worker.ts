@@ -12,9 +12,11 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { EXIT_BOOT_ERROR, EXIT_LISTEN_ERROR, EXIT_OK, EXIT_ORPHANED } from '../exit-codes.js';
 import { isMasterMessage, type MasterMessage, serializeError, tag, type WorkerMessage } from '../ipc.js';
+import { forwardToSuccessor } from './forward-to-successor.js';
 import { GracefulServer } from './graceful-server.js';
 import { ListenCapture } from './listen-capture.js';
 import { isEntryKind, type LoadedApp, loadApp } from './load-app.js';
+import { CLOSE_GOING_AWAY, CLOSE_SERVICE_RESTART, type LongLivedClosed } from './long-lived.js';
 import { defaultFastifyTrustProxy } from './trust-proxy.js';
 
 const ORPHAN_EXIT_MS = 2_000;
@@ -28,14 +30,21 @@ export interface HandedSocket {
 export type AppWorkerState = 'starting' | 'booted' | 'ready' | 'draining' | 'failed';
 
 export interface AppWorkerHooks {
-  /** A reload drains this worker (`successor`: a newer generation serves the same sockets). */
-  onDrain?(servers: readonly { server: http.Server; address: string }[], successor: boolean): void;
   /** A master message the base worker does not handle (fw dev's `load`). */
   onMessage?(message: MasterMessage): void;
 }
 
 export class AppWorker {
   private readonly gracefulTimeoutMs = Number(process.env.FW_GRACEFUL_TIMEOUT_MS) || 30_000;
+  /** How long a drain leaves WebSockets and event streams to the app; never past the graceful timeout. */
+  private readonly longLivedTimeoutMs = Math.min(
+    Number(process.env.FW_LONG_LIVED_TIMEOUT_MS) || 5_000,
+    Math.max(0, this.gracefulTimeoutMs - 1_000),
+  );
+  /** While draining: when fw ends the long-lived connections still open. */
+  private longLivedCloseAt: number | undefined;
+  /** The app heard SIGTERM from fw's drain: it ends the process its own way. */
+  private appHandlesSigterm = false;
   /** `fw start --health-path`: answered by fw itself, before the app (see answerHealth). */
   private readonly healthPath = process.env.FW_HEALTH_PATH || undefined;
   private generation = process.env.FW_GENERATION ?? '?';
@@ -129,7 +138,7 @@ export class AppWorker {
         void this.serve();
         return;
       case 'drain':
-        void this.drain(message.successor, message.closeIdle === true);
+        void this.drain(message.othersServe, message.closeIdle === true);
         return;
       case 'shed': {
         if (this.state !== 'ready') return;
@@ -164,35 +173,97 @@ export class AppWorker {
     this.send({ type: 'ready' });
   }
 
-  drain(successor = false, closeIdle = false): Promise<void> {
+  /**
+   * Stops accepting and lets what is under way finish (graceful-server.ts); the app hears it at
+   * once (its close path, see hearDrain), and what it leaves open of its long-lived connections
+   * fw ends at the long-lived timeout. `othersServe`: other workers go on serving the same sockets
+   * (a reload, a recycle), so late requests on kept-alive connections are passed on to them.
+   */
+  drain(othersServe = false, closeIdle = false): Promise<void> {
     this.drained ??= (async () => {
       this.state = 'draining';
-      this.hooks.onDrain?.(
-        this.servers.map((server, index) => ({ server: server.server, address: this.sockets[index]?.address ?? '' })),
-        successor,
-      );
+      const startedAt = Date.now();
       const drainedServers = Promise.all(this.servers.map((server) => server.drain()));
       // drain() closed the listeners synchronously: nothing new reaches this worker from here on.
       this.send({ type: 'stopped-accepting' });
+      if (othersServe) {
+        for (const [index, server] of this.servers.entries()) {
+          const address = this.sockets[index]?.address;
+          if (address) server.answerWith(forwardToSuccessor(address));
+        }
+      }
       if (closeIdle) for (const server of this.servers) server.closeIdleConnections();
+      const open = this.longLivedCounts();
+      const longLived = this.closeLongLivedLater(othersServe ? CLOSE_SERVICE_RESTART : CLOSE_GOING_AWAY);
+      let reported!: () => void;
+      const report = new Promise<void>((resolve) => (reported = resolve));
+      const appClosed = this.hearDrain(report);
       await drainedServers;
-      if (this.app?.kind === 'fastify') await this.app.app.close();
-      this.send({ type: 'drained' });
+      await appClosed;
+      longLived.cancel();
+      await this.sendAndWait({ type: 'drained', ms: Date.now() - startedAt, longLived: { ...open, closed: longLived.closed(), code: longLived.code } });
+      reported();
       process.exitCode = EXIT_OK;
       if (process.connected) process.disconnect();
-      // An app that listens itself shuts down its own way (a SIGTERM handler: Nest's shutdown
-      // hooks, close-with-grace, `server.close()` then `process.exit`): it hears SIGTERM now,
-      // with nothing left to serve, and the worker ends when the app is done.
-      if (this.app?.kind === 'server' && appListensFor('SIGTERM')) {
-        // fw's own handler goes first, so an app that re-raises the signal once it is done (Nest's
-        // shutdown hooks, Apollo) ends the process as it means to.
-        process.off('SIGTERM', this.onSigterm);
-        process.emit('SIGTERM', 'SIGTERM');
-        return;
-      }
+      // An app that heard SIGTERM ends its own way (Nest re-raises the signal, an Express app calls
+      // process.exit in server.close's callback); the master's graceful timeout bounds it.
+      if (this.appHandlesSigterm) return;
       process.exit(EXIT_OK);
     })();
     return this.drained;
+  }
+
+  /**
+   * The app's close path, run as the worker stops accepting: a Fastify app is closed (its
+   * `preClose` hooks, where @fastify/websocket closes its clients; `onClose` once the last request
+   * is answered, since its server's close is fw's drain); any other app that listens for SIGTERM
+   * hears it now, as it would from a service manager, with `server.close()` waiting for fw's drain.
+   */
+  private hearDrain(drained: Promise<unknown>): Promise<unknown> {
+    const app = this.app;
+    if (app?.kind === 'fastify') {
+      const primary = this.servers.find((server) => server.server === app.app.server);
+      if (primary) routeCloseToDrain(primary);
+      return Promise.resolve(app.app.close()).catch((error: unknown) => {
+        process.stderr.write(`[fw] the app's close failed while draining: ${String(error)}\n`);
+      });
+    }
+    if (app && appListensFor('SIGTERM')) {
+      this.appHandlesSigterm = true;
+      // fw's own handler goes first, so an app that re-raises the signal once it is done (Nest's
+      // shutdown hooks, Apollo) ends the process as it means to.
+      process.off('SIGTERM', this.onSigterm);
+      holdExitUntil(drained);
+      process.emit('SIGTERM', 'SIGTERM');
+    }
+    return Promise.resolve();
+  }
+
+  private longLivedCounts(): { upgraded: number; eventStreams: number } {
+    let upgraded = 0;
+    let eventStreams = 0;
+    for (const server of this.servers) {
+      upgraded += server.longLived.upgradedCount;
+      eventStreams += server.longLived.eventStreams().length;
+    }
+    return { upgraded, eventStreams };
+  }
+
+  /** Ends the WebSockets and event streams the app left open, `longLivedTimeoutMs` from now. */
+  private closeLongLivedLater(code: number) {
+    let closed: LongLivedClosed | null = null;
+    this.longLivedCloseAt = Date.now() + this.longLivedTimeoutMs;
+    const timer = setTimeout(() => {
+      closed = { websockets: 0, eventStreams: 0, other: 0 };
+      for (const server of this.servers) {
+        const each = server.closeLongLived(code);
+        closed.websockets += each.websockets;
+        closed.eventStreams += each.eventStreams;
+        closed.other += each.other;
+      }
+    }, this.longLivedTimeoutMs);
+    timer.unref();
+    return { code, cancel: () => clearTimeout(timer), closed: () => closed };
   }
 
   private orphaned(): void {
@@ -204,6 +275,14 @@ export class AppWorker {
 
   private send(message: WorkerMessage): void {
     if (process.connected) process.send?.(tag(message), undefined, undefined, () => undefined);
+  }
+
+  /** Resolves once the message is written to the channel (or there is no channel). */
+  private sendAndWait(message: WorkerMessage): Promise<void> {
+    return new Promise((resolve) => {
+      if (!process.connected || !process.send) return resolve();
+      process.send(tag(message), undefined, undefined, () => resolve());
+    });
   }
 
   /** Exits once the master has the message (a boot error must reach it), or after a short grace. */
@@ -228,6 +307,8 @@ export class AppWorker {
           served: this.servers.reduce((sum, server) => sum + server.served, 0),
           inFlight: this.servers.reduce((sum, server) => sum + server.requestsInFlight, 0),
           connections: this.servers.reduce((sum, server) => sum + server.movableConnections, 0),
+          ...this.longLivedCounts(),
+          ...(this.longLivedCloseAt !== undefined ? { longLivedCloseAt: this.longLivedCloseAt } : {}),
         },
       });
     beat();
@@ -305,6 +386,17 @@ async function attachAppServer(server: http.Server, callback: (() => void) | und
     await capture.listenOnHandle(feeder, socket.handle);
     graceful.addFeeder(feeder as unknown as http.Server);
   }
+  routeCloseToDrain(graceful);
+  return graceful;
+}
+
+/**
+ * The app's own `server.close()` (Fastify's close, Nest's, an Express SIGTERM handler's) becomes
+ * fw's drain: Node's would cut idle kept-alive connections at once (since Node 19), while their
+ * clients may be sending; its callback runs once the last connection is gone.
+ */
+function routeCloseToDrain(graceful: GracefulServer): void {
+  const server = graceful.server;
   server.close = function close(this: http.Server, done?: (error?: Error) => void) {
     void graceful.drain().then(() => done?.());
     return this;
@@ -312,7 +404,22 @@ async function attachAppServer(server: http.Server, callback: (() => void) | und
   // Fastify's close() ends idle connections itself: under fw they end after their next response
   // or at their keep-alive timeout, as every drain does.
   server.closeIdleConnections = () => undefined;
-  return graceful;
+}
+
+/**
+ * An app that heard SIGTERM may call `process.exit()` at once; requests still under way would be
+ * cut. Its exit waits for fw's drain (bounded by the master's graceful timeout).
+ */
+function holdExitUntil(drained: Promise<unknown>): void {
+  const exit = process.exit.bind(process);
+  let exiting = false;
+  process.exit = ((code?: number | string | null) => {
+    if (code !== undefined && code !== null) process.exitCode = code;
+    if (exiting) return undefined as never;
+    exiting = true;
+    void drained.finally(() => exit());
+    return undefined as never;
+  }) as typeof process.exit;
 }
 
 /**

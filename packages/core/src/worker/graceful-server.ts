@@ -1,5 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
+import { type LongLivedClosed, LongLivedConnections } from './long-lived.js';
 
 /**
  * Drains an HTTP server the way design.md describes, without the keep-alive race:
@@ -11,6 +12,8 @@ import net, { type Socket } from 'node:net';
  * 3. an idle kept-alive connection is closed by Node once it has been idle for the keep-alive
  *    timeout the server announced (`Keep-Alive: timeout=N`), after which no client reuses it;
  * 4. resolve once the last connection is gone. The master enforces the graceful timeout.
+ *
+ * Long-lived connections (WebSockets, event streams) never end on their own: see long-lived.ts.
  *
  * Unlike Fastify's own `close()`, a draining worker never answers 503 (`return503OnClosing`).
  */
@@ -29,25 +32,37 @@ export class GracefulServer {
   private readonly closeIdle: () => void;
   /** Servers that only hand their connections to this one (the extra sockets of a `listen` entry). */
   private readonly feeders: Server[] = [];
+  readonly longLived: LongLivedConnections;
 
   constructor(readonly server: Server) {
     this.closeIdle = typeof server.closeIdleConnections === 'function' ? server.closeIdleConnections.bind(server) : () => undefined;
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-      const socket = req.socket;
-      if (this.draining || this.shedding.has(socket)) closeAfter(res);
-      if (!this.httpSockets.has(socket)) {
-        this.httpSockets.add(socket);
-        socket.once('close', () => this.httpSockets.delete(socket));
-      }
-      this.inFlight.add(res);
-      res.once('close', () => {
-        this.inFlight.delete(res);
-        this.served++;
-      });
-    });
+    this.longLived = new LongLivedConnections(server, this.inFlight);
+    server.prependListener('request', this.track);
     server.once('listening', () => {
       this.listening = true;
     });
+  }
+
+  /** Counts every request and marks its response; always the first `request` listener. */
+  private readonly track = (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    if (this.draining || this.shedding.has(socket)) closeAfter(res);
+    if (!this.httpSockets.has(socket)) {
+      this.httpSockets.add(socket);
+      socket.once('close', () => this.httpSockets.delete(socket));
+    }
+    this.inFlight.add(res);
+    res.once('close', () => {
+      this.inFlight.delete(res);
+      this.served++;
+    });
+  };
+
+  /** From now on requests are answered by `handler` instead of the app (a draining worker's forwarding). */
+  answerWith(handler: RequestListener): void {
+    this.server.removeAllListeners('request');
+    this.server.on('request', this.track);
+    this.server.on('request', handler);
   }
 
   /**
@@ -60,8 +75,9 @@ export class GracefulServer {
     if (this.server.keepAliveTimeout === 0 || this.server.keepAliveTimeout > limit) this.server.keepAliveTimeout = limit;
   }
 
+  /** Requests under way, event streams left out (they are long-lived, see `longLived`). */
   get requestsInFlight(): number {
-    return this.inFlight.size;
+    return this.inFlight.size - this.longLived.eventStreams().length;
   }
 
   /**
@@ -114,6 +130,7 @@ export class GracefulServer {
     this.drained ??= (async () => {
       this.draining = true;
       for (const res of this.inFlight) closeAfter(res);
+      this.longLived.closeAfterEventStreams();
       // A feeder's connections are counted on the feeder: its close waits for them.
       const closing = this.feeders.map((feeder) => new Promise<void>((resolve) => net.Server.prototype.close.call(feeder, () => resolve())));
       if (this.listening) closing.push(new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve())));
@@ -124,6 +141,11 @@ export class GracefulServer {
 
   get isDraining(): boolean {
     return this.draining;
+  }
+
+  /** Ends the WebSockets and event streams still open (the long-lived timeout of a drain). */
+  closeLongLived(code: number): LongLivedClosed {
+    return this.longLived.closeAll(code);
   }
 
   /** For a worker whose master is gone: idle connections are closed now, not at their timeout. */

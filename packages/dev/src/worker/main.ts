@@ -2,21 +2,14 @@
  * fw dev's worker script: the same AppWorker as production, plus what only development needs.
  * - A warm spare (FW_SPARE=1) is started before any save: it loads and exercises the app's
  *   dependencies, then learns its build from a `load` message and boots it.
- * - A worker drained by a reload passes the requests that still reach it on kept-alive
- *   connections on to its successor, so a browser reloading right after a save sees the save.
  */
 import { AppWorker } from '@fw/core/worker';
-import { forwardToSuccessor } from './drain-forwarder.js';
 import { parseWarmModules, warmUp } from './warm-up.js';
 
 const isSpare = process.env.FW_SPARE === '1';
 let loadRequested = false;
 
 const worker = new AppWorker({
-  onDrain(servers, successor) {
-    if (!successor) return;
-    for (const { server, address } of servers) if (address.startsWith('http:')) forwardToSuccessor(server, address);
-  },
   onMessage(message) {
     if (message.type !== 'load' || !isSpare || loadRequested) return;
     loadRequested = true;
