@@ -119,6 +119,8 @@ export class Supervisor {
    * already routes elsewhere): workers close idle kept-alive connections at once.
    */
   private closeIdleOnStop = false;
+  /** Set by a stop after a new master took the sockets over (`fw upgrade`): its workers serve them. */
+  private socketsHandedOver = false;
   private readonly counters: SupervisorCounters = {
     restarts: { crash: 0, unresponsive: 0, 'max-requests': 0, 'max-memory': 0 },
     reloads: { ok: 0, refused: 0 },
@@ -169,10 +171,11 @@ export class Supervisor {
    * Graceful stop: every worker drains, then the promise resolves. With `force`, or when called
    * again with `force` during a graceful stop, every worker is killed at once.
    */
-  stop(options: { force?: boolean; closeIdle?: boolean } = {}): Promise<void> {
+  stop(options: { force?: boolean; closeIdle?: boolean; socketsHandedOver?: boolean } = {}): Promise<void> {
     if (options.force) for (const worker of this.workers) this.kill(worker, 'stop');
     if (this.stopping) return this.stopping;
     this.closeIdleOnStop = options.closeIdle === true;
+    this.socketsHandedOver = options.socketsHandedOver === true;
     this.stopping = this.stopAll();
     return this.stopping;
   }
@@ -396,8 +399,10 @@ export class Supervisor {
       return;
     }
     this.emit({ type: 'worker-draining', worker: { ...worker.info(), state: 'draining' }, reason });
-    // Only a stop leaves the sockets to nobody: otherwise a newer generation or the siblings serve them.
-    worker.drain(Date.now() + this.gracefulTimeoutMs, reason !== 'stop', reason === 'stop' && this.closeIdleOnStop);
+    // Only a stop leaves the sockets to nobody (unless a new master took them over): otherwise a
+    // newer generation or the siblings serve them.
+    const othersServe = reason !== 'stop' || this.socketsHandedOver;
+    worker.drain(Date.now() + this.gracefulTimeoutMs, othersServe, reason === 'stop' && this.closeIdleOnStop);
     this.ensureTicker();
   }
 

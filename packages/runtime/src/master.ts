@@ -121,7 +121,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       if (!stopping) log(force ? 'stopping now' : `stopping gracefully (up to ${options.gracefulTimeoutMs / 1000} s)`);
       else if (force) log('stopping now');
       stopping = true;
-      const stopped = supervisor.stop({ force, closeIdle });
+      const stopped = supervisor.stop({ force, closeIdle, socketsHandedOver: handedOver });
       // Every worker has been told to stop accepting: nothing will accept on the sockets again.
       closeSockets();
       return stopped;
