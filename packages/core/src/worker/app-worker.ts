@@ -58,7 +58,12 @@ export class AppWorker {
   /** The app's own `listen` calls (a server.ts that listens): served on the master's sockets. */
   private readonly capture = new ListenCapture();
   private readonly failBoot = (error: unknown) => this.fail(error);
-  private readonly onSigterm = () => void this.drain();
+  /** A SIGTERM sent to the worker itself (a service manager stopping the process group). */
+  private readonly onSigterm = () => {
+    this.sigtermReceived = true;
+    void this.drain();
+  };
+  private sigtermReceived = false;
 
   constructor(private readonly hooks: AppWorkerHooks = {}) {}
 
@@ -234,7 +239,8 @@ export class AppWorker {
       // shutdown hooks, Apollo) ends the process as it means to.
       process.off('SIGTERM', this.onSigterm);
       holdExitUntil(drained);
-      process.emit('SIGTERM', 'SIGTERM');
+      // A real SIGTERM reaches the app's handlers right after fw's: it must not hear it twice.
+      if (!this.sigtermReceived) process.emit('SIGTERM', 'SIGTERM');
     }
     return Promise.resolve();
   }
