@@ -18,6 +18,7 @@ import { ListenCapture } from './listen-capture.js';
 import { isEntryKind, type LoadedApp, loadApp } from './load-app.js';
 import { CLOSE_GOING_AWAY, CLOSE_SERVICE_RESTART, type LongLivedClosed } from './long-lived.js';
 import { defaultFastifyTrustProxy } from './trust-proxy.js';
+import { watchMaster } from './watchdog.js';
 
 const ORPHAN_EXIT_MS = 2_000;
 
@@ -72,8 +73,10 @@ export class AppWorker {
     process.on('message', (message: unknown, handle: unknown) => {
       if (isMasterMessage(message)) this.handle(message, handle);
     });
-    // The master is gone (killed, crashed): finish what is in flight briefly, then leave.
+    // The master is gone (killed, crashed): finish what is in flight briefly, then leave; a
+    // watchdog thread ends the process if its event loop is too stuck to notice.
     process.on('disconnect', () => this.orphaned());
+    watchMaster();
     // Terminal and control signals are the master's to act on (Ctrl-C reaches the whole process
     // group); a worker acts only on what the master tells it. SIGTERM alone (a service manager
     // stopping the group) drains.
