@@ -28,7 +28,7 @@ describe('fw: bad input is refused with one clear line, exit code 2, nothing sta
   it('names a bad flag value and what it expects', async () => {
     expectRefused(await fw(['start', app.dir, '--port', 'abc']), /^fw: invalid --port "abc": expected a whole number from 0 to 65535/);
     expectRefused(await fw(['start', app.dir, '--workers', '0']), /invalid --workers "0": expected a whole number from 1/);
-    expectRefused(await fw(['start', app.dir, '--graceful-timeout', '-5']), /invalid --graceful-timeout "-5": expected seconds above 0/);
+    expectRefused(await fw(['start', app.dir, '--graceful-timeout', '-5']), /invalid --graceful-timeout "-5": expected seconds, at least 2/);
     expectRefused(await fw(['dev', app.dir, '--spares', 'many']), /invalid --spares "many": expected a whole number from 0 to 4/);
   });
 
@@ -96,7 +96,7 @@ describe('fw: refusals that are not usage errors', () => {
     try {
       const second = await fw(['start', app.dir, '--port', '0', '--workers', '1']);
       expect(second.exitCode).toBe(1);
-      expect(second.stderr).toMatch(new RegExp(`fw is already running for .* \\(pid ${master.pid}\\)`));
+      expect(second.stderr).toMatch(new RegExp(`another fw master \\(pid ${master.pid}\\) serves this app: fw stop first, or fw status`));
       expect((await fetch(`${master.url}/`)).status).toBe(200);
     } finally {
       await master.kill();

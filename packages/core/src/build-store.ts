@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { appPaths, RELEASE_MANIFEST_FILE, type ReleaseManifest } from './app-paths.js';
 import type { BuildRef } from './spawner.js';
@@ -12,6 +13,22 @@ export const KEEP_BUILDS = 5;
 
 export class NoBuildError extends Error {
   override name = 'NoBuildError';
+  /** True when the build is there but cannot be read (permissions, a link loop): not a missing build. */
+  readonly unreadable: boolean;
+  constructor(message: string, unreadable = false) {
+    super(message);
+    this.unreadable = unreadable;
+  }
+}
+
+/** Missing is "run fw build"; anything else (EACCES, ELOOP, EIO…) is reported as it is, with its path. */
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function unreadableBuild(error: unknown): NoBuildError {
+  return new NoBuildError(`cannot read the build: ${(error as Error).message}; check its permissions, or run "fw build" again`, true);
 }
 
 /**
@@ -23,7 +40,8 @@ export async function latestBuild(appDir: string): Promise<BuildRef> {
   let folder: string;
   try {
     folder = await realpath(build);
-  } catch {
+  } catch (error) {
+    if (!isMissing(error)) throw unreadableBuild(error);
     throw new NoBuildError(`no build in ${build}: run "fw build" first`);
   }
   return readRelease(folder);
@@ -35,21 +53,31 @@ export async function readRelease(folder: string): Promise<BuildRef> {
   try {
     manifest = JSON.parse(await readFile(path.join(folder, RELEASE_MANIFEST_FILE), 'utf8')) as Partial<ReleaseManifest>;
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'has no' : `has an unreadable (${String(error)})`;
-    throw new NoBuildError(`the build in ${folder} ${why} ${RELEASE_MANIFEST_FILE}: run "fw build" again`);
+    if (error instanceof SyntaxError) throw new NoBuildError(`the build in ${folder} has a damaged ${RELEASE_MANIFEST_FILE}: run "fw build" again`);
+    if (!isMissing(error)) throw unreadableBuild(error);
+    throw new NoBuildError(`the build in ${folder} has no ${RELEASE_MANIFEST_FILE}: run "fw build" again`);
   }
   if (typeof manifest.entry !== 'string') throw new NoBuildError(`the build in ${folder} names no entry: run "fw build" again`);
   const entry = path.join(folder, manifest.entry);
   try {
-    await stat(entry);
-  } catch {
+    // Readable, not only there: a worker must load it.
+    await access(entry, constants.R_OK);
+  } catch (error) {
+    if (!isMissing(error)) throw unreadableBuild(error);
     throw new NoBuildError(`the build in ${folder} has no ${manifest.entry}: run "fw build" again`);
   }
   return { id: path.basename(folder), entry, ...(typeof manifest.source === 'string' ? { source: manifest.source } : {}) };
 }
 
+/** False when there is no usable build yet; a build that is there but cannot be read is an error. */
 export async function hasBuild(appDir: string): Promise<boolean> {
-  return latestBuild(appDir).then(() => true, () => false);
+  return latestBuild(appDir).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof NoBuildError && error.unreadable) throw error;
+      return false;
+    },
+  );
 }
 
 /** Fills a release folder and says which module in it is the entry (relative to the folder). */

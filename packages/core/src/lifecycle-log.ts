@@ -20,6 +20,12 @@ export function describeEvent(event: SupervisorEvent): string | null {
     }
     case 'worker-draining':
       return `${worker(event.worker)} draining (${event.reason})`;
+    case 'rollback-started':
+      return `${event.why}: rolling back to build ${event.build.id}`;
+    case 'rolled-back':
+      return `rolled back: generation ${event.to} serves build ${event.build.id} again (generation ${event.generation} is stopped)`;
+    case 'rollback-failed':
+      return `the rollback after generation ${event.generation} failed, so generation ${event.generation} goes on: ${event.error.message}${event.error.stack ? `\n${indent(event.error.stack)}` : ''}`;
     case 'worker-drained':
       return event.longLived && event.longLived.upgraded + event.longLived.eventStreams > 0
         ? `${worker(event.worker)} drained in ${(event.ms / 1000).toFixed(1)} s; ${describeLongLived(event.longLived)}`
@@ -30,7 +36,7 @@ export function describeEvent(event: SupervisorEvent): string | null {
       return `${worker(event.worker)} killed: ${event.reason.replace('-', ' ')}`;
     case 'worker-recycling':
       return event.cause === 'unresponsive'
-        ? `${worker(event.worker)} is unresponsive: ${event.detail}; killing it and starting a replacement`
+        ? `${worker(event.worker)} is unresponsive: ${event.detail}; killing it and starting a replacement${event.restartInMs ? ` in ${event.restartInMs} ms` : ''}`
         : `${worker(event.worker)} is recycled: ${event.detail}; starting its replacement first`;
     case 'worker-crashed':
       return `${worker(event.worker)} crashed (${describeExit(event.exit.code, event.exit.signal)}); replacing it${event.restartInMs ? ` in ${event.restartInMs} ms` : ''}`;

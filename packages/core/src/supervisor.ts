@@ -17,6 +17,11 @@ export interface SupervisorOptions {
   bootTimeoutMs?: number;
   /** A draining worker still alive after this is killed. */
   gracefulTimeoutMs?: number;
+  /**
+   * After a reload, the new generation is on probation this long: a crash or an unresponsive kill
+   * of one of its workers rolls back to the build it replaced. 0 (the default) bakes nothing.
+   */
+  bakeTimeMs?: number;
   backoff?: BackoffPolicy;
   /** How often recorded deadlines are checked. */
   checkIntervalMs?: number;
@@ -35,9 +40,16 @@ export interface SupervisorOptions {
 
 export type RolloutOutcome =
   | { ok: true; generation: number; build: BuildRef; ms: number }
-  | { ok: false; generation: number | null; error: SerializedError; ms: number };
+  | {
+      ok: false;
+      generation: number | null;
+      error: SerializedError;
+      ms: number;
+      /** Set when the generation failed within its bake time: the generation that serves the previous build again. */
+      rolledBack?: { generation: number; build: string } | null;
+    };
 
-export type RetireReason = 'reload' | 'refused' | 'scale-down' | 'stop' | RecycleCause;
+export type RetireReason = 'reload' | 'refused' | 'rolled-back' | 'scale-down' | 'stop' | RecycleCause;
 
 export type SupervisorEvent =
   | { type: 'worker-started'; worker: WorkerInfo }
@@ -45,12 +57,16 @@ export type SupervisorEvent =
   | { type: 'rollout-started'; generation: number; build: BuildRef; workers: number }
   | { type: 'generation-ready'; generation: number; build: BuildRef; ms: number; pids: (number | undefined)[] }
   | { type: 'rollout-refused'; generation: number | null; error: SerializedError }
+  /** A generation failed within its bake time: fw starts the build it replaced again. */
+  | { type: 'rollback-started'; generation: number; why: string; build: BuildRef }
+  | { type: 'rolled-back'; generation: number; to: number; build: BuildRef; ms: number }
+  | { type: 'rollback-failed'; generation: number; error: SerializedError }
   | { type: 'worker-draining'; worker: WorkerInfo; reason: RetireReason }
   /** The drain is over; `longLived`: the WebSockets and event streams it had to wait on. */
   | { type: 'worker-drained'; worker: WorkerInfo; ms: number; longLived: DrainedLongLived | null }
   | { type: 'worker-exited'; worker: WorkerInfo; exit: WorkerExit; expected: boolean }
   | { type: 'worker-killed'; worker: WorkerInfo; reason: KillReason }
-  | { type: 'worker-recycling'; worker: WorkerInfo; cause: RecycleCause; detail: string }
+  | { type: 'worker-recycling'; worker: WorkerInfo; cause: RecycleCause; detail: string; restartInMs?: number }
   | { type: 'worker-crashed'; worker: WorkerInfo; exit: WorkerExit; restartInMs: number }
   | { type: 'replacement-failed'; generation: number; error: SerializedError; retryInMs: number }
   | { type: 'scaled'; workers: number }
@@ -63,7 +79,7 @@ export type KillReason = 'boot-timeout' | 'drain-timeout' | 'stop' | 'unresponsi
 export interface SupervisorCounters {
   /** Workers replaced, by why. */
   restarts: Record<'crash' | RecycleCause, number>;
-  reloads: { ok: number; refused: number };
+  reloads: { ok: number; refused: number; rolledBack: number };
 }
 
 export interface SupervisorStatus {
@@ -73,6 +89,8 @@ export interface SupervisorStatus {
   stopping: boolean;
   workers: WorkerInfo[];
   lastRollout: RolloutOutcome | null;
+  /** The generation on probation after a reload, and until when (ms since the epoch). */
+  baking: { generation: number; until: number } | null;
   counters: SupervisorCounters;
 }
 
@@ -81,6 +99,13 @@ const DEFAULT_BALANCE_INTERVAL_MS = 5_000;
 
 /** How long a rollout waits for the old workers to stop accepting before it reports success. */
 const STOP_ACCEPTING_WAIT_MS = 2_000;
+
+/** A generation that did not become ready: its number, and why. */
+class LaunchFailed extends Error {
+  constructor(readonly generation: number, override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
 
 class RolloutAborted extends Error {
   constructor() {
@@ -99,6 +124,9 @@ export class Supervisor {
   private readonly events = new EventEmitter();
   private readonly bootTimeoutMs: number;
   private readonly gracefulTimeoutMs: number;
+  private readonly bakeTimeMs: number;
+  /** The generation on probation, and how a crash of one of its workers fails it. */
+  private baking: { generation: number; until: number; fail: (why: string) => void } | null = null;
   private readonly backoff: BackoffPolicy;
   private readonly checkIntervalMs: number;
   private desired: number;
@@ -123,7 +151,7 @@ export class Supervisor {
   private socketsHandedOver = false;
   private readonly counters: SupervisorCounters = {
     restarts: { crash: 0, unresponsive: 0, 'max-requests': 0, 'max-memory': 0 },
-    reloads: { ok: 0, refused: 0 },
+    reloads: { ok: 0, refused: 0, rolledBack: 0 },
   };
 
   constructor(private readonly options: SupervisorOptions) {
@@ -133,6 +161,7 @@ export class Supervisor {
     this.desired = options.workers;
     this.bootTimeoutMs = options.bootTimeoutMs ?? 30_000;
     this.gracefulTimeoutMs = options.gracefulTimeoutMs ?? 30_000;
+    this.bakeTimeMs = options.bakeTimeMs ?? 0;
     this.backoff = options.backoff ?? defaultBackoff;
     this.checkIntervalMs = options.checkIntervalMs ?? 100;
   }
@@ -188,6 +217,7 @@ export class Supervisor {
       stopping: this.stopping !== null,
       workers: [...this.workers].map((worker) => worker.info()),
       lastRollout: this.lastRollout,
+      baking: this.baking && { generation: this.baking.generation, until: this.baking.until },
       counters: structuredClone(this.counters),
     };
   }
@@ -211,6 +241,39 @@ export class Supervisor {
     }
     if (this.stopping) return refuse(null, new RolloutAborted());
 
+    const replaced = this.current;
+    let generation: number;
+    try {
+      generation = await this.launch(build);
+    } catch (error) {
+      return refuse(error instanceof LaunchFailed ? error.generation : null, error instanceof LaunchFailed ? error.cause : error);
+    }
+
+    this.current = { generation, build };
+    const outcome: RolloutOutcome = { ok: true, generation, build, ms: Date.now() - startedAt };
+    this.lastRollout = outcome;
+    this.counters.reloads.ok++;
+    this.emit({ type: 'generation-ready', generation, build, ms: outcome.ms, pids: this.generationWorkers(generation).map((worker) => worker.pid) });
+    const previous = [...this.workers].filter((worker) => worker.generation !== generation);
+    for (const worker of previous) this.retire(worker, 'reload');
+    // The rollout is done when only the new generation accepts: every old worker has closed its
+    // listeners (a moment after `drain`). Bounded, so a stuck old worker cannot hold it up.
+    await Promise.race([
+      Promise.all(previous.map((worker) => worker.whenStoppedAccepting)),
+      new Promise((resolve) => setTimeout(resolve, STOP_ACCEPTING_WAIT_MS).unref?.()),
+    ]);
+    if (!replaced || this.bakeTimeMs <= 0) return outcome;
+    const failure = await this.bake(generation);
+    if (failure === null) return outcome;
+    this.counters.reloads.ok--;
+    return this.rollBack(generation, failure, replaced, startedAt);
+  }
+
+  /**
+   * Starts a generation of `build` and waits until every one of its workers is ready (the health
+   * gate); its workers are stopped if one fails. Resolves with the generation's number.
+   */
+  private async launch(build: BuildRef): Promise<number> {
     const generation = ++this.lastGeneration;
     this.emit({ type: 'rollout-started', generation, build, workers: this.desired });
     const fresh: WorkerHandle[] = [];
@@ -234,23 +297,64 @@ export class Supervisor {
       await this.unlessStopping(Promise.race([Promise.all(fresh.map((worker) => worker.whenReady)), lostReady]));
     } catch (error) {
       for (const worker of fresh) this.retire(worker, 'refused');
-      return refuse(generation, error);
+      throw new LaunchFailed(generation, error);
     }
+    return generation;
+  }
 
-    this.current = { generation, build };
-    const outcome: RolloutOutcome = { ok: true, generation, build, ms: Date.now() - startedAt };
+  /**
+   * Keeps a new generation on probation for the bake time. Resolves with why it failed (a worker
+   * crashed or was killed as unresponsive), or null once the bake time is over or a stop began.
+   */
+  private bake(generation: number): Promise<string | null> {
+    return new Promise((resolve) => {
+      const end = (why: string | null) => {
+        clearTimeout(timer);
+        this.rolloutAbort.signal.removeEventListener('abort', stopped);
+        this.baking = null;
+        resolve(why);
+      };
+      const stopped = () => end(null);
+      const timer = setTimeout(() => end(null), this.bakeTimeMs);
+      this.rolloutAbort.signal.addEventListener('abort', stopped, { once: true });
+      this.baking = { generation, until: Date.now() + this.bakeTimeMs, fail: end };
+    });
+  }
+
+  /** The generation failed its bake: the build it replaced serves again, and the reload reports the failure. */
+  private async rollBack(failed: number, why: string, replaced: { build: BuildRef }, startedAt: number): Promise<RolloutOutcome> {
+    const message = `generation ${failed} failed within its ${this.bakeTimeMs / 1000} s bake time: ${why}`;
+    this.emit({ type: 'rollback-started', generation: failed, why: message, build: replaced.build });
+    let rolledBack: { generation: number; build: string } | null = null;
+    try {
+      const generation = await this.launch(replaced.build);
+      this.current = { generation, build: replaced.build };
+      for (const worker of this.generationWorkers(failed)) this.retire(worker, 'rolled-back');
+      rolledBack = { generation, build: replaced.build.id };
+      this.emit({ type: 'rolled-back', generation: failed, to: generation, build: replaced.build, ms: Date.now() - startedAt });
+    } catch (error) {
+      // The previous build cannot start again either: the new generation goes on, its crashes replaced.
+      this.emit({ type: 'rollback-failed', generation: failed, error: describeStartError(error instanceof LaunchFailed ? error.cause : error) });
+    }
+    this.counters.reloads.rolledBack++;
+    const outcome: RolloutOutcome = {
+      ok: false,
+      generation: failed,
+      error: {
+        name: 'RolledBack',
+        message: rolledBack
+          ? `${message}; rolled back to build ${rolledBack.build} (generation ${rolledBack.generation})`
+          : `${message}; the rollback to build ${replaced.build.id} failed too`,
+      },
+      ms: Date.now() - startedAt,
+      rolledBack,
+    };
     this.lastRollout = outcome;
-    this.counters.reloads.ok++;
-    this.emit({ type: 'generation-ready', generation, build, ms: outcome.ms, pids: fresh.map((worker) => worker.pid) });
-    const previous = [...this.workers].filter((worker) => worker.generation !== generation);
-    for (const worker of previous) this.retire(worker, 'reload');
-    // The rollout is done when only the new generation accepts: every old worker has closed its
-    // listeners (a moment after `drain`). Bounded, so a stuck old worker cannot hold it up.
-    await Promise.race([
-      Promise.all(previous.map((worker) => worker.whenStoppedAccepting)),
-      new Promise((resolve) => setTimeout(resolve, STOP_ACCEPTING_WAIT_MS).unref?.()),
-    ]);
     return outcome;
+  }
+
+  private generationWorkers(generation: number): WorkerHandle[] {
+    return [...this.workers].filter((worker) => worker.generation === generation);
   }
 
   private async applyScale(delta: number): Promise<number> {
@@ -303,13 +407,19 @@ export class Supervisor {
   private recycle(worker: WorkerHandle, cause: RecycleCause, detail: string): void {
     if (worker.recycling || worker.state !== 'ready' || this.stopping) return;
     worker.recycling = cause;
-    this.emit({ type: 'worker-recycling', worker: worker.info(), cause, detail });
     if (cause === 'unresponsive') {
+      // A worker that keeps getting stuck backs off like one that keeps crashing: its replacement
+      // waits longer each time, so a stuck loop cannot spin the machine.
+      this.recordCrash();
+      const restartInMs = restartDelay(this.crashTimes, Date.now(), this.backoff);
+      this.emit({ type: 'worker-recycling', worker: worker.info(), cause, detail, restartInMs });
       this.counters.restarts.unresponsive++;
       this.kill(worker, 'unresponsive');
-      void this.queue.run(() => this.addWorker(worker.generation));
+      if (restartInMs > 0) this.scheduleReplacement(worker.generation, restartInMs);
+      else void this.queue.run(() => this.addWorker(worker.generation));
       return;
     }
+    this.emit({ type: 'worker-recycling', worker: worker.info(), cause, detail });
     void this.queue.run(async () => {
       const replaced = await this.addWorker(worker.generation);
       if (!worker.alive) return;
@@ -408,6 +518,9 @@ export class Supervisor {
 
   private kill(worker: WorkerHandle, reason: KillReason): void {
     if (!worker.alive) return;
+    if (reason === 'unresponsive' && this.baking?.generation === worker.generation) {
+      this.baking.fail(`worker ${worker.id} (pid ${worker.pid ?? '?'}) stopped answering heartbeats and was killed`);
+    }
     if (reason === 'boot-timeout') worker.refuse(`did not become ready within ${this.bootTimeoutMs / 1000} s (boot timeout)`);
     worker.deadline = null;
     worker.killed = true;
@@ -420,6 +533,10 @@ export class Supervisor {
     // A worker the supervisor itself replaced (recycled, killed as unresponsive) did not crash.
     const crashed = worker.exitedFrom === 'ready' && !worker.recycling && !worker.killed;
     this.emit({ type: 'worker-exited', worker: worker.info(), exit, expected: !crashed });
+    if (crashed && this.baking?.generation === worker.generation) {
+      const readyFor = worker.readyAt === null ? '' : ` ${((Date.now() - worker.readyAt) / 1000).toFixed(1)} s after it was ready`;
+      this.baking.fail(`worker ${worker.id} (pid ${worker.pid ?? '?'}) exited${readyFor} (${describeExit(exit.code, exit.signal)})`);
+    }
     if (!crashed || this.stopping || this.current?.generation !== worker.generation) return;
     this.recordCrash();
     this.counters.restarts.crash++;

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { latestBuild, markServing, NoBuildError, publishBuild } from '../src/build-store.js';
+import { hasBuild, latestBuild, markServing, NoBuildError, publishBuild } from '../src/build-store.js';
 
 describe('build store', () => {
   let appDir: string;
@@ -77,5 +77,28 @@ describe('build store', () => {
     const kept = (await readdir(path.join(appDir, '.fw', 'builds'))).sort();
     expect(kept).toEqual(ids.slice(-5).sort());
     expect(path.basename(await realpath(path.join(appDir, '.fw', 'build')))).toBe(ids.at(-1));
+  });
+
+  it('reports a build that is there but cannot be read with the real error and its path, not as missing', async () => {
+    const build = await publish('export default 1');
+    // A link loop where the entry should be: ELOOP, whoever runs the test (root reads every file).
+    await rm(build.entry);
+    await symlink(path.basename(build.entry), build.entry);
+    const error = await latestBuild(appDir).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(NoBuildError);
+    expect((error as Error).message).toMatch(/^cannot read the build: ELOOP: .*, access '.*app\.mjs'/);
+    expect((error as Error).message).not.toMatch(/has no/);
+    // fw start builds when there is no build; an unreadable one is an error to report instead.
+    await expect(hasBuild(appDir)).rejects.toThrow(/ELOOP/);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('names EACCES and the path of an entry the user cannot read', async () => {
+    const build = await publish('export default 1');
+    await chmod(build.entry, 0o000);
+    await expect(latestBuild(appDir)).rejects.toThrow(/^cannot read the build: EACCES: permission denied, access '.*app\.mjs'/);
+  });
+
+  it('still says "run fw build" when the build is missing', async () => {
+    expect(await hasBuild(appDir)).toBe(false);
   });
 });

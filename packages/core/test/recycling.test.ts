@@ -67,6 +67,44 @@ describe('heartbeat timeout', () => {
   });
 });
 
+describe('repeated heartbeat timeouts', () => {
+  it('back off like crashes: each stuck replacement waits longer before the next one starts', async () => {
+    const { spawner, supervisor, events } = await startedWith({ workers: 1, heartbeatTimeoutMs: 3_000 });
+    // No worker ever beats: every one is stuck as soon as it is ready.
+    const kills = () => events.filter((event) => event.type === 'worker-recycling' && event.cause === 'unresponsive');
+    const untilKill = async (killNumber: number) => {
+      // Step by step, so the check stops within 10 ms of the kill.
+      for (let waited = 0; kills().length < killNumber && waited < 10_000; waited += 10) await advance(10);
+      expect(kills()).toHaveLength(killNumber);
+    };
+
+    // The first kill in a minute is replaced at once, as the first crash is.
+    const before1 = spawner.workers.length;
+    await untilKill(1);
+    await advance(20);
+    expect(spawner.workers).toHaveLength(before1 + 1);
+
+    // The second waits 250 ms: no replacement before, one after.
+    const before2 = spawner.workers.length;
+    await untilKill(2);
+    await advance(220);
+    expect(spawner.workers).toHaveLength(before2);
+    await advance(50);
+    expect(spawner.workers).toHaveLength(before2 + 1);
+
+    // The third waits twice as long.
+    const before3 = spawner.workers.length;
+    await untilKill(3);
+    await advance(470);
+    expect(spawner.workers).toHaveLength(before3);
+    await advance(50);
+    expect(spawner.workers).toHaveLength(before3 + 1);
+
+    expect(kills().map((event) => (event as { restartInMs?: number }).restartInMs)).toEqual([0, 250, 500]);
+    expect(supervisor.status().counters.restarts).toMatchObject({ unresponsive: 3, crash: 0 });
+  });
+});
+
 describe('recycling limits', () => {
   it('recycles a worker after max-requests: the replacement is ready before the old one drains', async () => {
     const { spawner, supervisor, events } = await startedWith({ maxRequests: { limit: 100, jitter: 0 } });

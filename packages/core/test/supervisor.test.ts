@@ -746,3 +746,51 @@ describe('scale', () => {
     expect(spawner.ofGeneration(1)).toHaveLength(3);
   });
 });
+
+describe('bake time', () => {
+  const BAKE = 3_000;
+
+  it('rolls back to the build it replaced when a worker of the new generation crashes within the bake time', async () => {
+    const { supervisor, spawner, of } = await started({ workers: 2, bakeTimeMs: BAKE });
+    const reloading = supervisor.reload();
+    const reload = track(reloading);
+    await advance(OK_MS + 200);
+    expect(supervisor.status().baking).toMatchObject({ generation: 2 });
+    expect(reload.settled).toBe(false);
+
+    const [crashing] = spawner.ofGeneration(2) as [FakeWorker];
+    crashing.crash(1);
+    const outcome = await within(reloading, 1_000);
+    expect(outcome).toMatchObject({ ok: false, generation: 2, rolledBack: { generation: 3, build: 'build-1' } });
+    expect(!outcome.ok && outcome.error.message).toMatch(/generation 2 failed within its 3 s bake time: worker 3 \(pid \d+\) exited 0\.\d s after it was ready \(code 1\); rolled back to build build-1 \(generation 3\)/);
+    expect(of('rollback-started')).toHaveLength(1);
+    expect(of('rolled-back')).toMatchObject([{ generation: 2, to: 3, build: { id: 'build-1' } }]);
+    expect(spawner.ofGeneration(3).map((worker) => worker.request.build.id)).toEqual(['build-1', 'build-1']);
+    expect(supervisor.status()).toMatchObject({ generation: 3, build: 'build-1', baking: null, counters: { reloads: { ok: 1, refused: 0, rolledBack: 1 } } });
+    await advance(GRACE);
+    expect(states(supervisor)).toEqual(['5:g3:ready', '6:g3:ready']);
+  });
+
+  it('keeps the new build once the bake time passes without a crash, and a later crash is replaced as usual', async () => {
+    const { supervisor, spawner, of } = await started({ workers: 2, bakeTimeMs: BAKE });
+    const outcome = await within(supervisor.reload(), BAKE + 1_000);
+    expect(outcome).toMatchObject({ ok: true, generation: 2 });
+    expect(supervisor.status().baking).toBeNull();
+    (spawner.ofGeneration(2)[0] as FakeWorker).crash(1);
+    await advance(OK_MS + 50);
+    expect(of('rollback-started')).toEqual([]);
+    expect(of('worker-crashed')).toHaveLength(1);
+    expect(supervisor.status().generation).toBe(2);
+  });
+
+  it('does not bake the first generation, and a stop ends a bake at once', async () => {
+    const { supervisor } = await started({ workers: 1, bakeTimeMs: BAKE });
+    expect(supervisor.status().baking).toBeNull();
+    const reload = supervisor.reload();
+    await advance(OK_MS + 200);
+    expect(supervisor.status().baking).not.toBeNull();
+    const stopped = supervisor.stop();
+    await expect(within(reload, 100)).resolves.toMatchObject({ ok: true, generation: 2 });
+    await within(stopped, GRACE + 1_000);
+  });
+});

@@ -74,6 +74,8 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       ...listenEnvironment(sockets),
       FW_GRACEFUL_TIMEOUT_MS: String(DEV_GRACEFUL_TIMEOUT_MS),
       FW_LONG_LIVED_TIMEOUT_MS: String(DEV_LONG_LIVED_TIMEOUT_MS),
+      // fw dev trusts no proxy: an FW_TRUST_PROXY inherited from the shell never reaches the app.
+      FW_TRUST_PROXY: undefined,
       ...(options.entryKind ? { FW_ENTRY_KIND: options.entryKind } : {}),
     },
     dotenv: () => dotenv,

@@ -13,6 +13,8 @@ export interface MasterOptions {
   binds: Bind[];
   workers: number;
   gracefulTimeoutMs: number;
+  /** After a reload, a crash of the new generation within this rolls back to the previous build (0: off). */
+  bakeTimeMs?: number;
   /** A draining worker closes the WebSockets and event streams still open after this (default 5 s). */
   longLivedTimeoutMs?: number;
   bootTimeoutMs: number;
@@ -91,7 +93,8 @@ export async function runMaster(options: MasterOptions): Promise<number> {
           ...(options.longLivedTimeoutMs ? { FW_LONG_LIVED_TIMEOUT_MS: String(options.longLivedTimeoutMs) } : {}),
           FW_BOOT_TIMEOUT_MS: String(options.bootTimeoutMs),
           ...(options.healthPath ? { FW_HEALTH_PATH: options.healthPath } : {}),
-          ...(options.trustProxy !== undefined && options.trustProxy !== false ? { FW_TRUST_PROXY: JSON.stringify(options.trustProxy) } : {}),
+          // Only the validated setting: one inherited from the master's environment never passes through.
+          FW_TRUST_PROXY: options.trustProxy !== undefined && options.trustProxy !== false ? JSON.stringify(options.trustProxy) : undefined,
           ...options.env,
         },
       }),
@@ -99,6 +102,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       workers: options.workers,
       bootTimeoutMs: options.bootTimeoutMs,
       gracefulTimeoutMs: options.gracefulTimeoutMs,
+      bakeTimeMs: options.bakeTimeMs ?? 0,
       heartbeatTimeoutMs: options.timeoutMs,
       ...(options.maxRequests ? { maxRequests: { limit: options.maxRequests, jitter: options.maxRequestsJitter ?? 0 } } : {}),
       ...(options.maxMemoryMb ? { maxMemoryBytes: options.maxMemoryMb * 1024 * 1024 } : {}),
@@ -107,6 +111,8 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       const line = describeEvent(event);
       if (line) log(line, eventFields(event));
     });
+    // Whatever fails from here on stops the workers first (a no-op once they have stopped).
+    cleanups.push(() => supervisor.stop());
 
     const addresses = sockets.map((socket) => socket.address);
     const status = (): MasterStatus => ({
@@ -191,6 +197,19 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       for (const [signal, command] of Object.entries(signalCommands)) process.off(signal, command);
     });
 
+    // Everything the master binds or opens is bound or opened before the first worker starts: a
+    // failure here leaves nothing running.
+    if (options.metrics) {
+      const metrics = await serveMetrics(options.metrics.host, options.metrics.port, status);
+      cleanups.push(() => metrics.close());
+      log(`metrics at ${metrics.address}`);
+    }
+    if (options.watch) {
+      const watcher = watchBuilds(options.appDir, () => supervisor.status().build, (id) => void reload(`new build ${id}`));
+      cleanups.push(() => watcher.close());
+      log(`watching ${paths.build} for new builds`);
+    }
+
     const stopped = new Promise<void>((resolve) => supervisor.on((event) => event.type === 'stopped' && resolve()));
     const first = await supervisor.start();
     if (handover) {
@@ -217,16 +236,6 @@ export async function runMaster(options: MasterOptions): Promise<number> {
       }
       if (event.type === 'rollout-refused') notifySystemd({ status: `serving; generation ${event.generation ?? '?'} refused: ${event.error.message}` });
     });
-    if (options.metrics) {
-      const metrics = await serveMetrics(options.metrics.host, options.metrics.port, status);
-      cleanups.push(() => metrics.close());
-      log(`metrics at ${metrics.address}`);
-    }
-    if (options.watch) {
-      const watcher = watchBuilds(options.appDir, () => supervisor.status().build, (id) => void reload(`new build ${id}`));
-      cleanups.push(() => watcher.close());
-      log(`watching ${paths.build} for new builds`);
-    }
 
     await stopped;
     await cleanup();

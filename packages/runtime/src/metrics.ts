@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { BindError } from '@fw/core';
 import type { MasterStatus } from './control-protocol.js';
 
 /**
@@ -40,10 +41,28 @@ export async function serveMetrics(host: string, port: number, status: () => Mas
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(status()));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(metricsBindError(host, port, error)));
     server.listen(port, host, () => resolve());
   });
   const bound = server.address();
   const shown = typeof bound === 'object' && bound ? `http://${host}:${bound.port}/metrics` : `${host}:${port}`;
   return { address: shown, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** One line that names --metrics, the address and the fix. */
+function metricsBindError(host: string, port: number, error: NodeJS.ErrnoException): BindError {
+  const where = `--metrics ${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new BindError(`cannot serve ${where}: the port is already in use; stop what listens there, or pick another port for --metrics`);
+    case 'EACCES':
+      return new BindError(`cannot serve ${where}: no permission to bind it; use a port of 1024 or above for --metrics`);
+    case 'EADDRNOTAVAIL':
+      return new BindError(`cannot serve ${where}: the address is not on this machine; use 127.0.0.1 or an address of this machine for --metrics`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new BindError(`cannot serve ${where}: cannot resolve host "${host}"; use an IP address such as 127.0.0.1 for --metrics`);
+    default:
+      return new BindError(`cannot serve ${where}: ${error.code ?? error.message}`);
+  }
 }

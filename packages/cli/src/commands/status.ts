@@ -27,10 +27,12 @@ function formatStatus(status: MasterStatus): string {
   ];
   const last = status.lastRollout;
   if (last) {
-    lines.push(`reload   last ${last.ok ? `ok: generation ${last.generation} ready in ${last.ms} ms` : `refused after ${last.ms} ms: ${last.error.message}`}`);
+    const failed = !last.ok && last.rolledBack !== undefined ? `rolled back after ${last.ms} ms: ${last.error.message}` : `refused after ${last.ms} ms: ${!last.ok && last.error.message}`;
+    lines.push(`reload   last ${last.ok ? `ok: generation ${last.generation} ready in ${last.ms} ms` : failed}`);
   }
+  if (status.baking) lines.push(`baking   generation ${status.baking.generation} until ${duration(status.baking.until - now)} from now: a crash before then rolls back`);
   const { restarts, reloads } = status.counters;
-  lines.push(`counts   reloads ${reloads.ok} ok, ${reloads.refused} refused; restarts ${Object.entries(restarts).map(([cause, n]) => `${cause} ${n}`).join(', ')}`, '');
+  lines.push(`counts   reloads ${reloads.ok} ok, ${reloads.refused} refused, ${reloads.rolledBack} rolled back; restarts ${Object.entries(restarts).map(([cause, n]) => `${cause} ${n}`).join(', ')}`, '');
   const header = ['pid', 'gen', 'state', 'uptime', 'rss', 'served', 'in flight', 'long-lived'];
   const rows = status.workers.map((worker) => [
     String(worker.pid ?? '?'),

@@ -24,6 +24,11 @@ export interface FwConfig {
    * Default 5; below `gracefulTimeout`.
    */
   longLivedTimeout?: number;
+  /**
+   * Seconds a reloaded generation is on probation: if one of its workers crashes or stops answering
+   * within them, fw rolls back to the build it replaced and `fw reload` fails. Default 5; 0 for none.
+   */
+  bakeTime?: number;
   /** Seconds a new worker may take to load the app and become ready. Default 30. */
   bootTimeout?: number;
   /** Seconds a worker's event loop may stay silent before it is replaced and killed. Default 30. */

@@ -16,6 +16,7 @@ const configSchema = (z: typeof Zod) => z.strictObject({
   workers: z.unknown().optional(),
   gracefulTimeout: z.unknown().optional(),
   longLivedTimeout: z.unknown().optional(),
+  bakeTime: z.unknown().optional(),
   bootTimeout: z.unknown().optional(),
   timeout: z.unknown().optional(),
   maxRequests: z.unknown().optional(),

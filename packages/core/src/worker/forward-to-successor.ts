@@ -18,22 +18,38 @@ export function forwardToSuccessor(address: string): RequestListener {
     headers.connection = 'close';
     const peer = req.socket.remoteAddress;
     if (peer) headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${req.headers['x-forwarded-for']}, ${peer}` : peer;
-    const upstream = http.request({ ...target, method: req.method, path: req.url, headers, agent: false }, (answer) => {
-      const answerHeaders: OutgoingHttpHeaders = passOn(answer.headers);
-      answerHeaders.connection = 'close';
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders);
-      answer.pipe(res);
-    });
-    upstream.on('error', (error) => {
-      if (res.headersSent) return res.destroy(error);
-      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end(`fw: the serving workers did not answer: ${error.message}\n`);
-    });
+    // A request without a body may be sent again if the worker it reached died before answering
+    // (a new generation that crashes): the client has seen nothing yet.
+    const resendable = canResend(req);
+    let retries = resendable ? 1 : 0;
+    let upstream: http.ClientRequest | undefined;
     res.once('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (!res.writableFinished) upstream?.destroy();
     });
-    req.pipe(upstream);
+    const send = () => {
+      upstream = http.request({ ...target, method: req.method, path: req.url, headers, agent: false }, (answer) => {
+        const answerHeaders: OutgoingHttpHeaders = passOn(answer.headers);
+        answerHeaders.connection = 'close';
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders);
+        answer.pipe(res);
+      });
+      upstream.on('error', (error) => {
+        if (res.headersSent) return res.destroy(error);
+        if (retries-- > 0 && !res.destroyed) return send();
+        res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        res.end(`fw: the serving workers did not answer: ${error.message}\n`);
+      });
+      if (resendable) upstream.end();
+      else req.pipe(upstream);
+    };
+    send();
   };
+}
+
+/** A GET, HEAD or OPTIONS request with no body: sending it again cannot do anything twice. */
+function canResend(req: IncomingMessage): boolean {
+  const idempotent = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+  return idempotent && !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
 }
 
 /** Where to connect to reach the socket a worker was handed (`http://host:port` or `unix:path`). */
