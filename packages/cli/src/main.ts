@@ -55,7 +55,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.exitCode = 1;
     return;
   }
-  const known = error instanceof Error && ['ControlUnavailableError', 'AlreadyRunningError', 'NoBuildError', 'BindError', 'MasterError'].includes(error.name);
+  const known = error instanceof Error && ['ControlUnavailableError', 'AlreadyRunningError', 'PidFileError', 'NoBuildError', 'BindError', 'MasterError'].includes(error.name);
   process.stderr.write(`fw: ${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });

@@ -18,3 +18,4 @@ export type { ReleaseWriter } from './build-store.js';
 export { BindError, bindAll, parseBind, adoptSockets, inheritedSockets, listenEnvironment } from './sockets.js';
 export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
 export { describeEvent, eventFields } from './lifecycle-log.js';
+export { writeNewFile } from './new-file.js';

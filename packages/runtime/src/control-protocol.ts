@@ -23,8 +23,19 @@ export interface MasterStatus extends SupervisorStatus {
   binds: string[];
 }
 
+/** A request fw's own commands send, and nothing else: unknown fields, or fields of the wrong type, are refused. */
 export function isControlRequest(value: unknown): value is ControlRequest {
-  if (typeof value !== 'object' || value === null) return false;
-  const command = (value as { command?: unknown }).command;
-  return command === 'reload' || command === 'stop' || command === 'status' || command === 'upgrade';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { command, ...rest } = value as Record<string, unknown>;
+  const fields = Object.entries(rest);
+  switch (command) {
+    case 'reload':
+    case 'status':
+    case 'upgrade':
+      return fields.length === 0;
+    case 'stop':
+      return fields.every(([name, field]) => (name === 'force' || name === 'closeIdle') && typeof field === 'boolean');
+    default:
+      return false;
+  }
 }

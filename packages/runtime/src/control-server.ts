@@ -1,4 +1,4 @@
-import { chmod, rm, stat } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { serializeError } from '@fw/core';
 import { isControlRequest, type ControlRequest, type ControlResponse } from './control-protocol.js';
@@ -14,7 +14,9 @@ export async function listenControlSocket(
   socketPath: string,
   handle: (request: ControlRequest) => Promise<ControlResponse>,
 ): Promise<{ close(): Promise<void> }> {
-  // A master that died without cleaning up left its socket file; the pid file said it is gone.
+  // Only the app's one master gets here (the pid file is its lock), or its successor in an upgrade:
+  // a socket file here is a dead master's, or the one the predecessor hands over. rm unlinks the
+  // name; a link planted here is removed, never followed.
   await rm(socketPath, { force: true });
   const server = net.createServer((connection) => {
     let buffer = '';
@@ -31,7 +33,9 @@ export async function listenControlSocket(
       });
     });
   });
-  // Created with no permissions for anyone else, so there is no moment another user could connect.
+  // Created with no permissions for anyone else, so there is no moment another user could connect,
+  // and no chmod afterwards (chmod(2) would follow a link put in its place). bind(2) itself never
+  // follows one: it fails if anything is at the path.
   const umask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -44,8 +48,7 @@ export async function listenControlSocket(
   } finally {
     process.umask(umask);
   }
-  await chmod(socketPath, 0o600);
-  const created = await stat(socketPath);
+  const created = await lstat(socketPath);
   const isOurs = (now: { ino: number; ctimeMs: number }) => now.ino === created.ino && now.ctimeMs === created.ctimeMs;
   return {
     close: () =>
@@ -53,7 +56,7 @@ export async function listenControlSocket(
         server.close(() => resolve());
         // Remove the file only if it is still ours: after an upgrade it is the new master's (which
         // may even have been given the same inode number).
-        void stat(socketPath).then((now) => (isOurs(now) ? rm(socketPath, { force: true }) : undefined), () => undefined);
+        void lstat(socketPath).then((now) => (isOurs(now) ? rm(socketPath, { force: true }) : undefined), () => undefined);
       }),
   };
 }
