@@ -352,7 +352,9 @@ describe.each(apps)('$name: $title', (app) => {
     suite.needInstalled();
     await setVersion(source(), 'v1');
     await build(dir());
-    await suite.run(dir(), START, async (server) => {
+    // No bake time: fw reload then answers as the old workers begin to drain, so fw status can be
+    // asked while they hold their connections (with one, the 5 s bake outlasts the 5 s timeout).
+    await suite.run(dir(), [...START, '--bake-time', '0'], async (server) => {
       const clients = clientsOfTest();
       try {
         const firstGeneration = workerPids(server.output()).get(1) ?? [];

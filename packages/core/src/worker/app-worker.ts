@@ -12,6 +12,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { EXIT_BOOT_ERROR, EXIT_LISTEN_ERROR, EXIT_OK, EXIT_ORPHANED } from '../exit-codes.js';
 import { isMasterMessage, type MasterMessage, serializeError, tag, type WorkerMessage } from '../ipc.js';
+import { defaultFastifyOptions } from './fastify-defaults.js';
 import { forwardToSuccessor } from './forward-to-successor.js';
 import { GracefulServer } from './graceful-server.js';
 import { ListenCapture } from './listen-capture.js';
@@ -88,6 +89,8 @@ export class AppWorker {
     process.on('uncaughtException', this.failBoot);
     process.on('unhandledRejection', this.failBoot);
     process.setSourceMapsEnabled(true);
+    // Before anything loads fastify (a warm spare loads it ahead of the app).
+    defaultFastifyOptions();
   }
 
   /** Set by a spare once it learns which generation it boots for. */
