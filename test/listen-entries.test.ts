@@ -105,8 +105,9 @@ describe('Express 5: an ES module src/server.ts that calls app.listen(PORT) and,
 
   it(`fw start --entry src/server.ts --workers 2 serves it on fw's port; 3 × (edit + fw build + fw reload) under ${CONNECTIONS} kept-alive connections fail no request, and each old worker runs the app's SIGTERM handler`, async () => {
     suite.needInstalled();
-    // No build yet: fw start builds the entry it is given.
-    await suite.run(dir(), ['start', '--entry', 'src/server.ts', '--port', '0', '--workers', '2'], async (server) => {
+    // No build yet: fw start builds the entry it is given. No bake time: the connection kept idle
+    // through each reload must still be open when fw reload answers (Node closes it after 5 s idle).
+    await suite.run(dir(), ['start', '--entry', 'src/server.ts', '--port', '0', '--workers', '2', '--bake-time', '0'], async (server) => {
       expect(server.output()).toMatch(/no build yet: built src[/\\]server\.ts/);
       const port = portOf(server);
       // The app's own listen callback ran, with the port fw bound, in each worker.
