@@ -38,7 +38,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
-import { wrapNginx } from '@fw/proxy';
+import { wrapNginx } from '@fwjs/proxy';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const fwBin = path.join(repoRoot, 'packages', 'cli', 'bin', 'fw.js');

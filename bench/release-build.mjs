@@ -112,7 +112,7 @@ async function prepareWorktree(commit, folder) {
       say(`${folder}: npm ci says the lockfile is out of sync; npm install instead`);
       steps.npmInstallMs = (await runToEnd('npm install', 'npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 900_000 })).ms;
     }
-    say(`${folder}: turbo run build --filter=fw...`);
+    say(`${folder}: turbo run build --filter=fwjs...`);
     steps.turboBuildMs = await buildFw(dir);
     await writeFile(mark, `${commit}\n`);
   }
@@ -121,9 +121,9 @@ async function prepareWorktree(commit, folder) {
   return { commit, bin, where: path.join('$TMPDIR', folder), reused: Object.keys(steps).length === 0, setupMs: steps };
 }
 
-/** `turbo run build --filter=fw...` in `dir` (cached by turbo when nothing changed); its ms. */
+/** `turbo run build --filter=fwjs...` in `dir` (cached by turbo when nothing changed); its ms. */
 async function buildFw(dir) {
-  const run = await runToEnd('turbo build', 'npx', ['turbo', 'run', 'build', '--filter=fw...', '--output-logs=errors-only'], {
+  const run = await runToEnd('turbo build', 'npx', ['turbo', 'run', 'build', '--filter=fwjs...', '--output-logs=errors-only'], {
     cwd: dir,
     env: { TURBO_TELEMETRY_DISABLED: '1' },
     timeoutMs: 900_000,

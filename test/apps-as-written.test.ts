@@ -187,7 +187,7 @@ describe('an npm-workspaces monorepo: apps/web imports @acme/shared, a just-in-t
     installed: () => {
       // The workspace package is linked, as npm does it; fw is hoisted to the root.
       expect(existsSync(path.join(suite.root, 'node_modules', '@acme', 'shared', 'src', 'index.ts'))).toBe(true);
-      expect(installedFile(web, path.join('fw', 'package.json'))).toBe(path.join(suite.root, 'node_modules', 'fw', 'package.json'));
+      expect(installedFile(web, path.join('fwjs', 'package.json'))).toBe(path.join(suite.root, 'node_modules', 'fwjs', 'package.json'));
     },
     typecheck: () => [web, shared],
   });

@@ -48,7 +48,7 @@ describe('fw: bad input is refused with one clear line, exit code 2, nothing sta
   it('names a bad value or an unknown setting in fw.config.ts', async () => {
     const configFile = path.join(app.dir, 'fw.config.ts');
     try {
-      await writeFile(configFile, "import { defineConfig } from 'fw';\nexport default defineConfig({ port: 'eighty' as never });\n");
+      await writeFile(configFile, "import { defineConfig } from 'fwjs';\nexport default defineConfig({ port: 'eighty' as never });\n");
       expectRefused(await fw(['start', app.dir]), /invalid port: "eighty" in fw\.config\.ts: expected a whole number/);
       await writeFile(configFile, 'export default { prot: 3000 };\n');
       expectRefused(await fw(['start', app.dir]), /unknown setting "prot" in fw\.config\.ts: known settings are entry, entryKind, port/);

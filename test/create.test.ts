@@ -124,7 +124,7 @@ describe.each([
   });
 
   it('packs fw, its packages and create-fw', () => {
-    expect(Object.keys(tarballs)).toEqual(expect.arrayContaining(['fw', '@fw/core', '@fw/runtime', '@fw/dev', 'create-fw']));
+    expect(Object.keys(tarballs)).toEqual(expect.arrayContaining(['fwjs', '@fwjs/core', '@fwjs/runtime', '@fwjs/dev', 'create-fw']));
   });
 
   it('scaffolds the app and prints the next steps', async () => {
@@ -138,7 +138,7 @@ describe.each([
     expect(result.all).toContain(`Next steps:\n  cd ${name}\n  npm install\n  npm run dev`);
     const manifest = JSON.parse(await readFile(path.join(appDir, 'package.json'), 'utf8'));
     expect(manifest.name).toBe(name);
-    expect(manifest.dependencies.fw).toBe(`^${version}`);
+    expect(manifest.dependencies.fwjs).toBe(`^${version}`);
     expect(existsSync(path.join(appDir, '.gitignore'))).toBe(true);
     scaffolded = true;
   }, 150_000);
@@ -148,11 +148,11 @@ describe.each([
     await useTarballs(appDir, tarballs);
     const result = await npm(appDir, ['install', '--no-audit', '--no-fund'], 240_000);
     expect(result.exitCode, result.all).toBe(0);
-    const fwManifest = JSON.parse(await readFile(path.join(appDir, 'node_modules', 'fw', 'package.json'), 'utf8'));
+    const fwManifest = JSON.parse(await readFile(path.join(appDir, 'node_modules', 'fwjs', 'package.json'), 'utf8'));
     expect(fwManifest.version).toBe(version);
     // Installed from the tarball: a copy, never a link back into the workspace.
-    expect(existsSync(path.join(appDir, 'node_modules', 'fw', 'src'))).toBe(false);
-    expect(existsSync(path.join(appDir, 'node_modules', '@fw', 'core', 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(path.join(appDir, 'node_modules', 'fwjs', 'src'))).toBe(false);
+    expect(existsSync(path.join(appDir, 'node_modules', '@fwjs', 'core', 'dist', 'index.js'))).toBe(true);
     installed = true;
   }, 260_000);
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { safeName } from '@fw/proxy';
+import { safeName } from '@fwjs/proxy';
 import { copyExampleApp, type AppFixture } from './helpers/app-fixture.js';
 import { fw, groupAlive, isAlive, startMaster, type RunningMaster } from './helpers/fw-process.js';
 import { startLoad } from './helpers/load-client.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { wrapNginx } from '@fw/proxy';
+import { wrapNginx } from '@fwjs/proxy';
 import { copyExampleApp, type AppFixture } from './helpers/app-fixture.js';
 import { fw, startMaster, type RunningMaster } from './helpers/fw-process.js';
 import { startLoad } from './helpers/load-client.js';
@@ -15,7 +15,7 @@ const haproxy = proxyBinary('haproxy');
 /** The example app with `proxy.trust` set: only the proxy's own address is believed. */
 async function trustingApp(name: string): Promise<AppFixture> {
   const app = await copyExampleApp(name);
-  await writeFile(path.join(app.dir, 'fw.config.ts'), "import { defineConfig } from 'fw';\nexport default defineConfig({ proxy: { trust: '127.0.0.1' } });\n");
+  await writeFile(path.join(app.dir, 'fw.config.ts'), "import { defineConfig } from 'fwjs';\nexport default defineConfig({ proxy: { trust: '127.0.0.1' } });\n");
   expect((await fw(['build', app.dir])).exitCode).toBe(0);
   return app;
 }

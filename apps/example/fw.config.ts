@@ -1,4 +1,4 @@
-import { defineConfig } from 'fw';
+import { defineConfig } from 'fwjs';
 
 export default defineConfig({
   entry: 'src/app.ts',

@@ -225,7 +225,7 @@ export async function writeNestApp(dir: string, shape: NestShape['shape']): Prom
         '@nestjs/common': nest,
         '@nestjs/core': nest,
         '@nestjs/platform-express': nest,
-        fw: `^${fwVersion}`,
+        fwjs: `^${fwVersion}`,
         'reflect-metadata': '^0.2.2',
         rxjs: '^7.8.1',
       },

@@ -45,7 +45,7 @@ export function installedFile(dir: string, relative: string): string {
 }
 
 /** The fw command installed in the app (hoisted to the root in a monorepo). */
-export const installedFw = (dir: string) => installedFile(dir, path.join('fw', 'bin', 'fw.js'));
+export const installedFw = (dir: string) => installedFile(dir, path.join('fwjs', 'bin', 'fw.js'));
 
 /** Runs the installed fw to completion in `cwd` (bounded) and returns its exit code and output. */
 export async function runFw(cwd: string, args: string[], timeoutMs = 60_000) {
@@ -235,7 +235,7 @@ export function appPackage(manifest: {
     private: true,
     ...(manifest.type ? { type: manifest.type } : {}),
     scripts: fwScripts,
-    dependencies: { ...manifest.dependencies, fw: `^${fwVersion}` },
+    dependencies: { ...manifest.dependencies, fwjs: `^${fwVersion}` },
     devDependencies: { ...manifest.devDependencies, ...typescriptDevDependencies },
   });
 }
@@ -273,7 +273,7 @@ export async function generateFastifyCliApp(parent: string, name: string) {
 export async function addFwDependency(appDir: string): Promise<void> {
   const file = path.join(appDir, 'package.json');
   const manifest = JSON.parse(await readFile(file, 'utf8'));
-  manifest.dependencies = { ...manifest.dependencies, fw: `^${fwVersion}` };
+  manifest.dependencies = { ...manifest.dependencies, fwjs: `^${fwVersion}` };
   await writeFile(file, json(manifest));
 }
 

@@ -1,4 +1,4 @@
-import { publishBuild, type BuildRef } from '@fw/core';
+import { publishBuild, type BuildRef } from '@fwjs/core';
 import { ReleaseBuilder } from './release-builder.js';
 import { writeRelease } from './release-writer.js';
 

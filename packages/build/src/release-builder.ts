@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildOptions, Message, Plugin } from 'esbuild';
-import { appPaths } from '@fw/core';
+import { appPaths } from '@fwjs/core';
 import { BuildError, MissingEntryError } from './build-errors.js';
 import { computedImportsPlugin } from './computed-imports.js';
 import { decoratorMetadataPlugin } from './decorator-metadata.js';

@@ -257,7 +257,7 @@ describe('ReleaseBuilder', () => {
     const app = path.join(root, 'out');
     await files(app, {
       'package.json': '{}',
-      'fw.config.ts': "import { defineConfig } from 'fw';\nexport default defineConfig({});",
+      'fw.config.ts': "import { defineConfig } from 'fwjs';\nexport default defineConfig({});",
       'src/app.ts': 'export default 1;',
       'src/types.d.ts': 'declare const x: number;',
       'node_modules/x/index.js': '',

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
-import { BuildError, MissingEntryError } from '@fw/build';
+import { BuildError, MissingEntryError } from '@fwjs/build';
 import { UsageError } from './usage-error.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -1,6 +1,6 @@
 import type { ArgsDef } from 'citty';
-import { type ControlRequest, type ControlResponse, controlRequest } from '@fw/runtime';
-import { appPaths } from '@fw/core';
+import { type ControlRequest, type ControlResponse, controlRequest } from '@fwjs/runtime';
+import { appPaths } from '@fwjs/core';
 import { resolveAppDir } from './app-context.js';
 import { dirArg } from './args.js';
 

@@ -136,7 +136,7 @@ function render(relative: string, content: Buffer, values: { name: string; fwVer
 }
 
 function isFwPackage(name: string): boolean {
-  return name === 'fw' || name === 'create-fw' || name.startsWith('@fw/');
+  return name === 'fw' || name === 'fwjs' || name === 'create-fw' || name.startsWith('@fwjs/');
 }
 
 /** Writes the files; on any failure or abort, removes every file and folder it created. */

@@ -42,7 +42,8 @@ describe('scaffold', () => {
     await scaffold({ targetDir: target, template });
     const manifest = JSON.parse(await readFile(path.join(target, 'package.json'), 'utf8'));
     expect(manifest.name).toBe('shop-api');
-    expect(manifest.dependencies.fw).toBe(`^${FW_VERSION}`);
+    expect(manifest.dependencies.fwjs).toBe(`^${FW_VERSION}`);
+    expect(manifest.dependencies.fw).toBeUndefined();
     expect(manifest.scripts).toMatchObject({ dev: 'fw dev', build: 'fw build', start: 'fw start', test: 'vitest run' });
     expect(await readFile(path.join(target, 'README.md'), 'utf8')).toMatch(/^# shop-api\n/);
     expect(await readFile(path.join(target, 'README.md'), 'utf8')).not.toContain('{{name}}');

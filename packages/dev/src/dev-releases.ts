@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BuildError, MissingEntryError, ReleaseBuilder, writeRelease, type WrittenRelease } from '@fw/build';
-import { appPaths, pruneBuilds, type BuildRef } from '@fw/core';
+import { BuildError, MissingEntryError, ReleaseBuilder, writeRelease, type WrittenRelease } from '@fwjs/build';
+import { appPaths, pruneBuilds, type BuildRef } from '@fwjs/core';
 
 export type BuildOutcome =
   | {

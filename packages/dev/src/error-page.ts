@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BuildRef } from '@fw/core';
-import { appPaths } from '@fw/core';
+import type { BuildRef } from '@fwjs/core';
+import { appPaths } from '@fwjs/core';
 
 let count = 0;
 

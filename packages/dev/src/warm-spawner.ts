@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { forkWorker, type ForkedWorker, type ForkSpawnerOptions, type Spawner, type SpawnRequest, type WorkerProcess } from '@fw/core';
+import { forkWorker, type ForkedWorker, type ForkSpawnerOptions, type Spawner, type SpawnRequest, type WorkerProcess } from '@fwjs/core';
 
 /** fw dev's own worker script: production's worker plus warm spares and forwarding while draining. */
 export const devWorkerScript = fileURLToPath(new URL('./worker/main.js', import.meta.url));

@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { appPaths } from '@fw/core';
+import { appPaths } from '@fwjs/core';
 
 /**
  * `fw start --watch`: a new complete build in `.fw/build` (published by `fw build`, which

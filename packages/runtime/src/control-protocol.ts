@@ -1,4 +1,4 @@
-import type { RolloutOutcome, SerializedError, SupervisorStatus } from '@fw/core';
+import type { RolloutOutcome, SerializedError, SupervisorStatus } from '@fwjs/core';
 
 /** One JSON line each way over `<app>/.fw/control.sock`. */
 export type ControlRequest =

@@ -1,6 +1,6 @@
 import { lstat, rm } from 'node:fs/promises';
 import net from 'node:net';
-import { serializeError } from '@fw/core';
+import { serializeError } from '@fwjs/core';
 import { isControlRequest, type ControlRequest, type ControlResponse } from './control-protocol.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;

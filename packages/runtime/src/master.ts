@@ -1,4 +1,4 @@
-import { adoptSockets, appPaths, bindAll, describeEvent, eventFields, ForkSpawner, inheritedSockets, latestBuild, listenEnvironment, markServing, Supervisor, serializeError, type Bind, type BuildRef, type RolloutOutcome } from '@fw/core';
+import { adoptSockets, appPaths, bindAll, describeEvent, eventFields, ForkSpawner, inheritedSockets, latestBuild, listenEnvironment, markServing, Supervisor, serializeError, type Bind, type BuildRef, type RolloutOutcome } from '@fwjs/core';
 import type { ControlRequest, ControlResponse, MasterStatus } from './control-protocol.js';
 import { listenControlSocket } from './control-server.js';
 import { watchBuilds } from './build-watcher.js';

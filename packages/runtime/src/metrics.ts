@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { BindError } from '@fw/core';
+import { BindError } from '@fwjs/core';
 import type { MasterStatus } from './control-protocol.js';
 
 /**

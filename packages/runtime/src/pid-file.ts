@@ -3,7 +3,7 @@ import { constants, type BigIntStats } from 'node:fs';
 import { link, lstat, mkdir, open, readFile, realpath, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeNewFile } from '@fw/core';
+import { writeNewFile } from '@fwjs/core';
 import { controlRequest } from './control-client.js';
 
 export class AlreadyRunningError extends Error {

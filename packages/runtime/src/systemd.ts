@@ -6,7 +6,7 @@ export interface SystemdUnitOptions {
   appDir: string;
   /** What the socket unit listens on: `127.0.0.1:3000`, `3000` or `/run/myapp/app.sock`. */
   listen: string;
-  /** The command that runs fw, e.g. `/usr/bin/node /srv/myapp/node_modules/fw/bin/fw.js`. */
+  /** The command that runs fw, e.g. `/usr/bin/node /srv/myapp/node_modules/fwjs/bin/fw.js`. */
   fwCommand: string;
   workers?: number;
   gracefulTimeoutS: number;

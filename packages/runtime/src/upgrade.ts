@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { SerializedError } from '@fw/core';
-import type { OwnedSocket } from '@fw/core';
+import type { SerializedError } from '@fwjs/core';
+import type { OwnedSocket } from '@fwjs/core';
 
 /** What a new master learns from the one it replaces: which inherited fds are which sockets. */
 export interface UpgradeHandover {

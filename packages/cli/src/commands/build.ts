@@ -2,7 +2,7 @@ import path from 'node:path';
 import { defineCommand } from 'citty';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags } from '../args.js';
-import { publishRelease } from '@fw/build';
+import { publishRelease } from '@fwjs/build';
 
 const args = {
   ...dirArg,

@@ -24,7 +24,7 @@ export default defineCommand({
     const flags = { port: parsed.port, host: parsed.host, entry: parsed.entry };
     const spares = parseSpares(parsed.spares);
     const settings = await appSettings(parsed.dir, flags);
-    const { runDevServer } = await import('@fw/dev');
+    const { runDevServer } = await import('@fwjs/dev');
     process.exitCode = await runDevServer({
       appDir: settings.appDir,
       entry: settings.entry,

@@ -19,9 +19,9 @@ import {
   writeAtomically,
   type Color,
   type Upstream,
-} from '@fw/proxy';
-import { controlRequest, runningMasterPid } from '@fw/runtime';
-import { appPaths } from '@fw/core';
+} from '@fwjs/proxy';
+import { controlRequest, runningMasterPid } from '@fwjs/runtime';
+import { appPaths } from '@fwjs/core';
 import { appSettings, resolveAppDir } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import type { Settings } from '../config/settings.js';

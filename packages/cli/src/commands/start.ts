@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
-import { runMaster } from '@fw/runtime';
-import { hasBuild, parseBind } from '@fw/core';
+import { runMaster } from '@fwjs/runtime';
+import { hasBuild, parseBind } from '@fwjs/core';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import { UsageError } from '../usage-error.js';
@@ -84,7 +84,7 @@ export default defineCommand({
       throw new UsageError(`invalid --log-format "${logFormat}": expected text or json`);
     }
     if (!(await hasBuild(settings.appDir))) {
-      const { publishRelease } = await import('@fw/build');
+      const { publishRelease } = await import('@fwjs/build');
       const result = await publishRelease(settings.appDir, settings.entry);
       process.stdout.write(`[fw] no build yet: built ${settings.entry} (build ${result.build.id}) in ${result.ms} ms\n`);
     }

@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import type { MasterStatus } from '@fw/runtime';
+import type { MasterStatus } from '@fwjs/runtime';
 import { rejectUnknownFlags } from '../args.js';
 import { askMaster, masterArgs } from '../master-request.js';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCommand } from 'citty';
-import { isAlive, runningMasterPid } from '@fw/runtime';
+import { isAlive, runningMasterPid } from '@fwjs/runtime';
 import { rejectUnknownFlags } from '../args.js';
 import { askMaster, masterArgs, masterPaths } from '../master-request.js';
 

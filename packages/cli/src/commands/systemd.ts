@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { defineCommand } from 'citty';
-import { renderSystemdUnits } from '@fw/runtime';
+import { renderSystemdUnits } from '@fwjs/runtime';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags } from '../args.js';
 import { UsageError } from '../usage-error.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { parseTrust, type TrustSetting } from '@fw/proxy';
+import { parseTrust, type TrustSetting } from '@fwjs/proxy';
 import { UsageError } from '../usage-error.js';
 import type { FwConfig } from './define-config.js';
 import { findEntry } from './find-entry.js';

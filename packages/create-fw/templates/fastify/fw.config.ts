@@ -1,4 +1,4 @@
-import { defineConfig } from 'fw';
+import { defineConfig } from 'fwjs';
 
 // Settings for fw dev and fw start. Command-line flags beat the environment (PORT, HOST,
 // WEB_CONCURRENCY, …), which beats this file.

@@ -3,7 +3,7 @@
  * - A warm spare (FW_SPARE=1) is started before any save: it loads and exercises the app's
  *   dependencies, then learns its build from a `load` message and boots it.
  */
-import { AppWorker } from '@fw/core/worker';
+import { AppWorker } from '@fwjs/core/worker';
 import { parseWarmModules, warmUp } from './warm-up.js';
 
 const isSpare = process.env.FW_SPARE === '1';
