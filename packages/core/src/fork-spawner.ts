@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { isWorkerMessage, tag, type MasterMessage, type WorkerMessage } from './ipc.js';
 import type { Spawner, SpawnRequest, WorkerProcess } from './spawner.js';
@@ -20,7 +21,24 @@ export interface ForkSpawnerOptions {
   execArgv?: string[];
   /** The worker bootstrap; defaults to this package's `worker/main.js`. */
   workerScript?: string;
+  /**
+   * Where a worker's standard output and error go. Unset, the worker writes to the master's own
+   * (`fw start`: the app's JSON log lines reach the log as they are). Set, both are pipes handed
+   * to this function once per worker, which must read them to their end (`fw dev` shows the app's
+   * logs readable).
+   */
+  output?: WorkerOutput;
 }
+
+/** Receives a worker's piped standard output and error; see `ForkSpawnerOptions.output`. */
+export type WorkerOutput = (stdout: Readable, stderr: Readable) => void;
+
+/**
+ * A worker whose output is piped is reported exited once its pipes have closed too, so the last
+ * lines it printed come before what the master says about its exit; but no later than this after
+ * the exit, as a process the worker started may hold its pipes open.
+ */
+const OUTPUT_AFTER_EXIT_MS = 500;
 
 export const defaultWorkerScript = fileURLToPath(new URL('./worker/main.js', import.meta.url));
 
@@ -45,9 +63,10 @@ export function forkWorker(options: ForkSpawnerOptions, env: NodeJS.ProcessEnv):
     cwd: options.cwd,
     env: { ...process.env, ...options.env, ...env },
     execArgv: options.execArgv ?? [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', options.output ? 'pipe' : 'inherit', options.output ? 'pipe' : 'inherit', 'ipc'],
     serialization: 'json',
   });
+  if (options.output && child.stdout && child.stderr) options.output(child.stdout, child.stderr);
   const worker = new ForkedWorker(child);
   const count = options.sockets.length;
   options.sockets.forEach((socket, index) => {
@@ -91,6 +110,21 @@ export class ForkedWorker implements WorkerProcess {
   }
 
   onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
-    this.child.once('exit', listener);
+    if (!this.child.stdout && !this.child.stderr) {
+      this.child.once('exit', listener);
+      return;
+    }
+    this.child.once('exit', (code, signal) => {
+      let reported = false;
+      const report = () => {
+        if (reported) return;
+        reported = true;
+        clearTimeout(bound);
+        listener(code, signal);
+      };
+      // 'close': the process has exited and its pipes are read to their end.
+      const bound = setTimeout(report, OUTPUT_AFTER_EXIT_MS);
+      this.child.once('close', report);
+    });
   }
 }

@@ -4,7 +4,7 @@ export { WorkerHandle, WorkerStartError } from './worker-handle.js';
 export type { WorkerInfo, WorkerState, WorkerExit, RecycleCause } from './worker-handle.js';
 export type { Spawner, SpawnRequest, WorkerProcess, BuildRef } from './spawner.js';
 export { ForkSpawner, ForkedWorker, forkWorker } from './fork-spawner.js';
-export type { ForkSpawnerOptions, ListeningSocket } from './fork-spawner.js';
+export type { ForkSpawnerOptions, ListeningSocket, WorkerOutput } from './fork-spawner.js';
 export { restartDelay, defaultBackoff } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { CommandQueue } from './command-queue.js';

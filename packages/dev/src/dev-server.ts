@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { paint } from './paint.js';
+import { paint, wantsColour } from './paint.js';
 import { listenEnvironment, Supervisor, type BuildRef, type RolloutOutcome } from '@fwjs/core';
 import { bindAll, describeEvent } from '@fwjs/core';
 import { readEnvFiles } from './env-file.js';
@@ -10,6 +10,7 @@ import { DevReleases, type BuildOutcome } from './dev-releases.js';
 import { startTypecheck } from './typecheck.js';
 import { WarmSpawner } from './warm-spawner.js';
 import { type AppWatcher, type Change, watchApp } from './watcher.js';
+import { WorkerLogs } from './worker-logs.js';
 
 export interface DevSettings {
   entry: string;
@@ -64,6 +65,8 @@ export async function runDevServer(options: DevOptions): Promise<number> {
   const startedAt = performance.now();
   let settings: DevSettings = { entry: options.entry, host: options.host, port: options.port };
 
+  // The workers' pino lines are shown readable; pino-pretty loads while the first build runs.
+  const logs = new WorkerLogs();
   const sockets = await bindAll([{ kind: 'tcp', host: settings.host, port: settings.port }]);
   let dotenv = await readEnvFiles(options.appDir);
   const spawner = new WarmSpawner({
@@ -77,7 +80,11 @@ export async function runDevServer(options: DevOptions): Promise<number> {
       // fw dev trusts no proxy: an FW_TRUST_PROXY inherited from the shell never reaches the app.
       FW_TRUST_PROXY: undefined,
       ...(options.entryKind ? { FW_ENTRY_KIND: options.entryKind } : {}),
+      // The workers write into pipes (WorkerLogs), not the terminal: an app that colours its own
+      // output at a terminal (chalk, picocolors and the like) still does.
+      ...(wantsColour(process.stdout) && process.env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
     },
+    output: logs.attach,
     dotenv: () => dotenv,
     spares: options.spares ?? DEFAULT_SPARES,
   });
@@ -279,6 +286,7 @@ export async function runDevServer(options: DevOptions): Promise<number> {
         await running;
         await builder.dispose();
         for (const socket of sockets) socket.close();
+        logs.close();
         for (const [signal, handler] of Object.entries(signals)) process.off(signal, handler);
         resolve(0);
       })();
