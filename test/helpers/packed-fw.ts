@@ -6,16 +6,22 @@ import { repoRoot } from './app-fixture.js';
 /** The workspace's publishable packages, packed with `npm pack`: package name → tarball path. */
 export type Tarballs = Record<string, string>;
 
-/**
- * Packs every non-private package of `packages/` (their dist/ must be built) into `destination`,
- * exactly as `npm publish` would ship them.
- */
-export async function packWorkspace(destination: string): Promise<Tarballs> {
+/** The workspaces a release publishes: every non-private package of `packages/` (`packages/<folder>`). */
+export async function publishableWorkspaces(): Promise<string[]> {
   const workspaces: string[] = [];
   for (const folder of await readdir(path.join(repoRoot, 'packages'))) {
     const manifest = JSON.parse(await readFile(path.join(repoRoot, 'packages', folder, 'package.json'), 'utf8'));
     if (!manifest.private) workspaces.push(`packages/${folder}`);
   }
+  return workspaces;
+}
+
+/**
+ * Packs every publishable package (their dist/ must be built) into `destination`, exactly as
+ * `npm publish` would ship them.
+ */
+export async function packWorkspace(destination: string): Promise<Tarballs> {
+  const workspaces = await publishableWorkspaces();
   const { stdout } = await execa('npm', ['pack', '--json', '--pack-destination', destination, ...workspaces.flatMap((workspace) => ['--workspace', workspace])], {
     cwd: repoRoot,
     env: npmEnv(),

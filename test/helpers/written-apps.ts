@@ -29,10 +29,10 @@ export const FASTIFY_CLI = 'fastify-cli@8.0.2';
 /** No request logs, no colours. */
 export const quiet = { LOG_LEVEL: 'warn', NO_COLOR: '1' };
 
-/** Runs npm outside the repository, bounded; never throws, returns what it printed. */
-export async function npm(cwd: string, args: string[], timeoutMs = 120_000) {
-  const result = await execa('npm', args, { cwd, env: npmEnv(quiet), extendEnv: false, reject: false, all: true, timeout: timeoutMs, stdin: 'ignore' });
-  return { exitCode: result.exitCode, all: stripVTControlCharacters(result.all ?? '') };
+/** Runs npm outside the repository, bounded (`env` adds to its environment); never throws, returns what it printed. */
+export async function npm(cwd: string, args: string[], timeoutMs = 120_000, env: NodeJS.ProcessEnv = {}) {
+  const result = await execa('npm', args, { cwd, env: npmEnv({ ...quiet, ...env }), extendEnv: false, reject: false, all: true, timeout: timeoutMs, stdin: 'ignore' });
+  return { exitCode: result.exitCode, timedOut: result.timedOut, all: stripVTControlCharacters(result.all ?? '') };
 }
 
 /** `node_modules/<relative>` in `dir` or the nearest folder above it that has one, as Node would find it. */
