@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyExampleApp, type AppFixture } from './helpers/app-fixture.js';
 import { fw, startMaster } from './helpers/fw-process.js';
+import { expectRefused as expectRefusedIn } from './helpers/refused.js';
 
 describe('fw: bad input is refused with one clear line, exit code 2, nothing started', () => {
   let app: AppFixture;
@@ -16,14 +17,7 @@ describe('fw: bad input is refused with one clear line, exit code 2, nothing sta
     await app.remove();
   });
 
-  const expectRefused = (result: Awaited<ReturnType<typeof fw>>, pattern: RegExp) => {
-    expect(result.exitCode, result.all).toBe(2);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(pattern);
-    expect(result.stdout).toBe('');
-    expect(existsSync(path.join(app.dir, '.fw', 'master.pid'))).toBe(false);
-  };
+  const expectRefused = (result: Awaited<ReturnType<typeof fw>>, pattern: RegExp) => expectRefusedIn(result, pattern, app.dir);
 
   it('names a bad flag value and what it expects', async () => {
     expectRefused(await fw(['start', app.dir, '--port', 'abc']), /^fw: invalid --port "abc": expected a whole number from 0 to 65535/);

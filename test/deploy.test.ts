@@ -66,6 +66,9 @@ describe('deploying fw', () => {
     const port = await freePort();
     const run = background('systemd-socket-activate', ['-l', `127.0.0.1:${port}`, process.execPath, fwBin, 'start', app.dir, '--workers', '2'], {});
     try {
+      // systemd-socket-activate starts fw on the first connection, so that connection must come
+      // after it listens (under load, a request sent at once was refused and fw never started).
+      await run.until(new RegExp(`Listening on 127\\.0\\.0\\.1:${port}`));
       // The socket listens before fw does: this request waits in its backlog and is answered.
       const early = fetch(`http://127.0.0.1:${port}/`).then((response) => response.status);
       await run.until(new RegExp(`serving http://127\\.0\\.0\\.1:${port} with 2 workers`));

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AppFixture, copyExampleApp } from '../helpers/app-fixture.js';
 import { fw, type RunningMaster, startMaster } from '../helpers/fw-process.js';
+import { expectRefused as expectRefusedIn } from '../helpers/refused.js';
 
 let app: AppFixture;
 let master: RunningMaster | undefined;
@@ -30,14 +31,7 @@ afterAll(async () => {
 });
 
 /** Refused before anything starts: exit 2, one line, no pid file. */
-const expectRefused = (result: Awaited<ReturnType<typeof fw>>, pattern: RegExp) => {
-  expect(result.exitCode, result.all).toBe(2);
-  const lines = result.stderr.trim().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(result.stdout).toBe('');
-  expect(existsSync(path.join(app.dir, '.fw', 'master.pid'))).toBe(false);
-};
+const expectRefused = (result: Awaited<ReturnType<typeof fw>>, pattern: RegExp) => expectRefusedIn(result, pattern, app.dir);
 // Bounded: before the fix these started a master that served until killed.
 const start = (args: string[], env: NodeJS.ProcessEnv = {}) => fw(['start', app.dir, ...args], { env, timeoutMs: 20_000 });
 

@@ -60,7 +60,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
   const handover = readHandover();
   // A new master from an upgrade takes the pid file over only once it serves: if it fails, the
   // old master keeps serving under its own pid file.
-  if (!handover) await claimPidFile(paths.pidFile, options.appDir);
+  if (!handover) await claimPidFile(paths.pidFile);
   const cleanups: (() => Promise<void> | void)[] = [() => releasePidFile(paths.pidFile)];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step();
@@ -213,7 +213,7 @@ export async function runMaster(options: MasterOptions): Promise<number> {
     const stopped = new Promise<void>((resolve) => supervisor.on((event) => event.type === 'stopped' && resolve()));
     const first = await supervisor.start();
     if (handover) {
-      if (first.ok) await claimPidFile(paths.pidFile, options.appDir, handover.fromPid);
+      if (first.ok) await claimPidFile(paths.pidFile, handover.fromPid);
       reportToPredecessor(first.ok ? { type: 'ready', pid: process.pid } : { type: 'failed', error: first.error });
     }
     if (!first.ok) {

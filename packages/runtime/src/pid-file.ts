@@ -40,7 +40,7 @@ export async function runningMasterPid(pidFile: string): Promise<number | null> 
  * another master serves the app, PidFileError when the file cannot be written; either way nothing
  * of this attempt is left behind, and nobody else's file is touched.
  */
-export async function claimPidFile(pidFile: string, _appDir: string, takingOverFrom?: number): Promise<void> {
+export async function claimPidFile(pidFile: string, takingOverFrom?: number): Promise<void> {
   const staging = `${pidFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(path.dirname(pidFile), { recursive: true });

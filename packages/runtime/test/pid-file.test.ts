@@ -33,7 +33,7 @@ describe('pid file', () => {
   const leftovers = async () => (await readdir(path.dirname(pidFile))).filter((name) => name !== 'master.pid');
 
   it('records this process and removes only its own file', async () => {
-    await claimPidFile(pidFile, dir);
+    await claimPidFile(pidFile);
     expect((await readFile(pidFile, 'utf8')).trim()).toBe(String(process.pid));
     expect(await runningMasterPid(pidFile)).toBe(process.pid);
     expect(await leftovers()).toEqual([]);
@@ -45,9 +45,9 @@ describe('pid file', () => {
     const other = spawnIdle(['fw.js', 'start']);
     children.push(other);
     const pid = await spawned(other);
-    await claimPidFile(pidFile, dir);
+    await claimPidFile(pidFile);
     await writeFile(pidFile, `${pid}\n`);
-    const refusal = claimPidFile(pidFile, dir);
+    const refusal = claimPidFile(pidFile);
     await expect(refusal).rejects.toThrow(AlreadyRunningError);
     await expect(refusal).rejects.toThrow(`another fw master (pid ${pid}) serves this app: fw stop first, or fw status`);
     await releasePidFile(pidFile);
@@ -60,7 +60,7 @@ describe('pid file', () => {
     children.push(unrelated);
     await mkdir(path.dirname(pidFile), { recursive: true });
     await writeFile(pidFile, `${await spawned(unrelated)}\n`);
-    await claimPidFile(pidFile, dir);
+    await claimPidFile(pidFile);
     expect(await runningMasterPid(pidFile)).toBe(process.pid);
     expect(await leftovers()).toEqual([]);
   });
@@ -70,9 +70,9 @@ describe('pid file', () => {
     await new Promise((resolve) => gone.once('exit', resolve));
     await mkdir(path.dirname(pidFile), { recursive: true });
     await writeFile(pidFile, `${gone.pid}\n`);
-    await claimPidFile(pidFile, dir);
+    await claimPidFile(pidFile);
     expect(await runningMasterPid(pidFile)).toBe(process.pid);
-    await claimPidFile(pidFile, dir);
+    await claimPidFile(pidFile);
     expect(await runningMasterPid(pidFile)).toBe(process.pid);
     expect(await leftovers()).toEqual([]);
   });
@@ -82,7 +82,7 @@ describe('pid file', () => {
     children.push(old);
     await mkdir(path.dirname(pidFile), { recursive: true });
     await writeFile(pidFile, `${await spawned(old)}\n`);
-    await claimPidFile(pidFile, dir, old.pid);
+    await claimPidFile(pidFile, old.pid);
     expect(await runningMasterPid(pidFile)).toBe(process.pid);
   });
 
@@ -91,7 +91,7 @@ describe('pid file', () => {
     await writeFile(target, 'precious\n');
     await mkdir(path.dirname(pidFile), { recursive: true });
     await symlink(target, pidFile);
-    await claimPidFile(pidFile, dir);
+    await claimPidFile(pidFile);
     expect(await readFile(target, 'utf8')).toBe('precious\n');
     expect((await lstat(pidFile)).isFile()).toBe(true);
     expect(await runningMasterPid(pidFile)).toBe(process.pid);
@@ -100,14 +100,14 @@ describe('pid file', () => {
   it('says in one line why it cannot write, and leaves nothing behind', async () => {
     // A directory where the pid file goes.
     await mkdir(pidFile, { recursive: true });
-    const inTheWay = claimPidFile(pidFile, dir);
+    const inTheWay = claimPidFile(pidFile);
     await expect(inTheWay).rejects.toThrow(PidFileError);
     await expect(inTheWay).rejects.toThrow(/is a directory, not a pid file/);
     expect(await leftovers()).toEqual([]);
     // A file where the .fw folder goes: mkdir fails, as root too.
     await rm(path.dirname(pidFile), { recursive: true });
     await writeFile(path.dirname(pidFile), '');
-    const error = await claimPidFile(pidFile, dir).catch((failure: unknown) => failure);
+    const error = await claimPidFile(pidFile).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(PidFileError);
     expect((error as Error).message).toMatch(/^cannot write the pid file .* nothing was started$/);
     expect((error as Error).message).not.toContain('\n');
