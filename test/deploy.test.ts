@@ -3,7 +3,6 @@ import http from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyExampleApp, type AppFixture } from './helpers/app-fixture.js';
@@ -34,9 +33,7 @@ function background(command: string, args: string[], env: NodeJS.ProcessEnv) {
     child,
     output: () => output,
     async until(pattern: RegExp, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(output) && Date.now() < deadline) await sleep(50);
-      expect(output).toMatch(pattern);
+      await expect.poll(() => output, { timeout: timeoutMs, interval: 50 }).toMatch(pattern);
     },
     async kill() {
       try {
@@ -99,11 +96,9 @@ describe('deploying fw', () => {
     let received = '';
     listener.stdout.on('data', (chunk: Buffer) => (received += chunk.toString()));
     try {
-      while (!received.includes('listening')) await sleep(20);
+      await expect.poll(() => received, { timeout: 10_000, interval: 20, message: 'the notify socket listener started' }).toContain('listening');
       master = await startMaster(app.dir, ['--workers', '1'], { NOTIFY_SOCKET: socket });
-      const deadline = Date.now() + 10_000;
-      while (!received.includes('READY=1') && Date.now() < deadline) await sleep(50);
-      expect(received).toMatch(/READY=1/);
+      await expect.poll(() => received, { timeout: 10_000, interval: 50 }).toMatch(/READY=1/);
       expect(received).toContain(`MAINPID=${master.pid}`);
       expect(received).toMatch(/STATUS=serving generation 1/);
     } finally {

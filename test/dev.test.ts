@@ -164,11 +164,7 @@ describe('fw dev', () => {
     session.all?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const until = async (pattern: RegExp) => {
-      const deadline = Date.now() + 60_000;
-      while (!pattern.test(output) && Date.now() < deadline) await sleep(25);
-      expect(output).toMatch(pattern);
-    };
+    const until = (pattern: RegExp) => expect.poll(() => output, { timeout: 60_000, interval: 25 }).toMatch(pattern);
     try {
       await until(/r \+ enter reloads, q \+ enter quits/);
       session.stdin?.write('r\n');
@@ -194,8 +190,6 @@ describe('fw dev', () => {
     await sleep(500);
     dev.signal('SIGINT');
     expect(await dev.exited(10_000)).toBe(0);
-    const deadline = Date.now() + 5_000;
-    while (groupAlive(dev.pid) && Date.now() < deadline) await sleep(50);
-    expect(groupAlive(dev.pid)).toBe(false);
+    await expect.poll(() => groupAlive(dev!.pid), { timeout: 5_000, interval: 50, message: 'a process of fw dev is left' }).toBe(false);
   });
 });

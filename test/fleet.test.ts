@@ -59,8 +59,7 @@ describe.skipIf(!haproxy.available)(`a fleet behind HAProxy${haproxy.reason ? ` 
     const after = await Promise.all(apps.map((app) => pidOf(app.dir)));
     // An old master exits once its last connection is gone; HAProxy may hold an idle pooled one
     // for up to its keep-alive timeout.
-    const deadline = Date.now() + 40_000;
-    while (before.some((pid) => isAlive(pid!)) && Date.now() < deadline) await sleep(100);
+    await expect.poll(() => before.filter((pid) => isAlive(pid!)), { timeout: 40_000, interval: 100, message: 'old masters still running' }).toEqual([]);
     for (let host = 0; host < HOSTS; host++) {
       expect(after[host]).not.toBe(before[host]);
       expect(isAlive(before[host]!)).toBe(false);

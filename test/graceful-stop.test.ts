@@ -25,9 +25,18 @@ describe('fw start: graceful stop', () => {
     master = undefined;
   });
 
+  // Each asks the master to stop and resolves once the asking is done: at once for a signal, when
+  // the command exits for fw stop, which waits for the master and must report success.
   for (const [how, stop] of [
-    ['SIGTERM', (m: RunningMaster) => m.signal('SIGTERM')],
-    ['fw stop', (_master: RunningMaster, dir: string) => void fw(['stop', dir])],
+    ['SIGTERM', async (m: RunningMaster) => m.signal('SIGTERM')],
+    [
+      'fw stop',
+      async (m: RunningMaster, dir: string) => {
+        const stopped = await fw(['stop', dir], { timeoutMs: 20_000 });
+        expect(stopped.exitCode, stopped.all).toBe(0);
+        expect(stopped.stdout).toContain(`stopped (master pid ${m.pid})`);
+      },
+    ],
   ] as const) {
     it(`${how} lets a 2.5 s request in flight finish with 200, then everything exits`, async () => {
       app = await copyExampleApp('stop');
@@ -40,13 +49,15 @@ describe('fw start: graceful stop', () => {
       // The request is in flight once a worker has logged it.
       await master.waitFor(/"url":"\/slow\?ms=2500"/, 10_000, mark);
       const asked = Date.now();
-      stop(master, app.dir);
+      const stopping = stop(master, app.dir);
+      stopping.catch(() => undefined); // awaited below, once the request has been checked
 
       const response = await slow;
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ slept: 2500 });
       expect(Date.now() - asked).toBeGreaterThan(1_500);
 
+      await stopping;
       expect(await master.exited(15_000)).toBe(0);
       expect(master.output()).toMatch(/stopped/);
       for (const pid of [master.pid, ...workers]) expect(isAlive(pid)).toBe(false);

@@ -166,12 +166,9 @@ describe('operating fw start', () => {
     const [, url] = await master.waitFor(/metrics at (http:\/\/\S+)/, 5_000);
     for (let i = 0; i < 5; i++) await fetch(`${master.url}/`);
     // The counts arrive with each worker's next heartbeat (once a second; later on a busy machine).
-    let text = '';
-    const deadline = Date.now() + 10_000;
-    while (!/^fw_requests_total 5$/m.test(text) && Date.now() < deadline) {
-      await sleep(200);
-      text = await (await fetch(url!)).text();
-    }
+    const metrics = async () => (await fetch(url!)).text();
+    await expect.poll(metrics, { timeout: 10_000, interval: 200 }).toMatch(/^fw_requests_total 5$/m);
+    const text = await metrics();
     expect(text).toMatch(/^# TYPE fw_workers gauge$/m);
     expect(text).toMatch(/^fw_workers\{state="ready"\} 2$/m);
     expect(text).toMatch(/^fw_worker_restarts_total\{cause="crash"\} 0$/m);
@@ -200,21 +197,16 @@ describe('fw start logs', () => {
         detached: true,
       });
       pid = child.pid;
-      const deadline = Date.now() + 30_000;
-      let text = '';
-      while (!text.includes('"event":"generation-ready"') && Date.now() < deadline) {
-        await sleep(100);
-        text = await readFile(logFile, 'utf8').catch(() => '');
-      }
+      const logged = () => readFile(logFile, 'utf8').catch(() => '');
+      await expect.poll(logged, { timeout: 30_000, interval: 100 }).toContain('"event":"generation-ready"');
+      const text = await readFile(logFile, 'utf8');
       const lines = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines.find((line) => line.event === 'generation-ready')).toMatchObject({ level: 30, name: 'fw', generation: 1, msg: expect.stringMatching(/^generation 1 ready in \d+ ms/) });
       expect(lines.find((line) => line.event === 'worker-ready')).toMatchObject({ worker: 1, workerPid: expect.any(Number) });
 
       await rename(logFile, `${logFile}.1`);
       process.kill(child.pid!, 'SIGUSR1');
-      const reopenDeadline = Date.now() + 10_000;
-      while (!(await readFile(logFile, 'utf8').catch(() => '')).includes('log file reopened') && Date.now() < reopenDeadline) await sleep(100);
-      expect(await readFile(logFile, 'utf8')).toContain('"msg":"log file reopened (SIGUSR1)"');
+      await expect.poll(logged, { timeout: 10_000, interval: 100 }).toContain('"msg":"log file reopened (SIGUSR1)"');
       process.kill(child.pid!, 'SIGTERM');
       expect((await child).exitCode).toBe(0);
       expect(await readFile(logFile, 'utf8')).toContain('"msg":"stopped"');

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyExampleApp, type AppFixture } from './helpers/app-fixture.js';
 import { fw, isAlive, startMaster, workerPids, type RunningMaster } from './helpers/fw-process.js';
@@ -76,8 +75,6 @@ describe('fw start: signals', () => {
     const workers = liveWorkers(master.output());
     expect(workers).toHaveLength(2);
     process.kill(master.pid, 'SIGKILL');
-    const deadline = Date.now() + 3_000;
-    while (workers.some(isAlive) && Date.now() < deadline) await sleep(50);
-    expect(workers.filter(isAlive)).toEqual([]);
+    await expect.poll(() => workers.filter(isAlive), { timeout: 3_000, interval: 50 }).toEqual([]);
   });
 });

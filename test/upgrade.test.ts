@@ -37,9 +37,7 @@ describe('upgrading the master itself (USR2 / fw upgrade)', () => {
     const [, newPid] = await master.waitFor(/new master \(pid (\d+)\) serves; this one \(pid \d+\) drains and exits/, 90_000);
     // (Not master.exited(): the new master inherited the old one's output pipes and keeps them open.)
     await master.waitFor(/stopped; the new master serves/, 90_000);
-    const deadline = Date.now() + 10_000;
-    while (isAlive(oldPid) && Date.now() < deadline) await sleep(50);
-    expect(isAlive(oldPid)).toBe(false);
+    await expect.poll(() => isAlive(oldPid), { timeout: 10_000, interval: 50, message: `the old master (pid ${oldPid}) is still alive` }).toBe(false);
     expect(await pidFile(app.dir)).toBe(Number(newPid));
     await sleep(1_000);
     const stats = await load.stop();

@@ -111,8 +111,7 @@ describe('fw start --metrics on an address that cannot be bound', () => {
       output += chunk;
     });
     try {
-      const deadline = Date.now() + EXIT_WITHIN_MS;
-      while (!/serving http/.test(output) && Date.now() < deadline) await sleep(50);
+      await expect.poll(() => output, { timeout: EXIT_WITHIN_MS, interval: 50 }).toMatch(/serving http/);
       const url = /metrics at (http:\/\/\S+)/.exec(output)?.[1];
       expect(url, output).toBeDefined();
       // Bound before the workers: its line comes before the "serving" line.

@@ -23,11 +23,7 @@ function fakeTerminal() {
     screen: () => screen,
     /** Waits until the screen shows `text` (bounded), then types `keys`. */
     async when(text: string, keys: string) {
-      const deadline = Date.now() + 5_000;
-      while (!screen.includes(text)) {
-        if (Date.now() > deadline) throw new Error(`the screen never showed ${JSON.stringify(text)}:\n${screen}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await expect.poll(() => screen, { timeout: 5_000, interval: 10, message: 'the screen' }).toContain(text);
       input.write(keys);
     },
   };

@@ -37,7 +37,13 @@ describe('DevReleases', () => {
 
     await source('export default () => 2;\n');
     const second = await builder.rebuild();
-    expect(second.ok && second.build.entry).not.toBe(first.build.entry);
+    expect(second.ok, second.ok ? '' : second.errors).toBe(true);
+    if (!second.ok) return;
+    expect(second.build.id).not.toBe(first.build.id);
+    expect(second.build.entry).toBe(path.join(appDir, '.fw', 'dev', 'builds', second.build.id, 'src', 'app.js'));
+    expect(await readFile(second.build.entry, 'utf8')).toContain('() => 2');
+    // The first build's folder is left as it was: a worker may still run it.
+    expect(await readFile(first.build.entry, 'utf8')).toBe(text);
   });
 
   it('reports a failed build with file and line, and leaves the last good build untouched', async () => {

@@ -1,4 +1,6 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { lstat, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,14 +56,29 @@ describe('control socket', () => {
   });
 
   it('removes a stale socket file left by a master that died', async () => {
-    const first = await listenControlSocket(socketPath, async () => ({ ok: true, command: 'stop' }));
-    // Simulate a crash: the file stays, nobody listens.
-    await new Promise<void>((resolve) => (first as unknown as { close(): Promise<void> }).close().then(resolve));
-    const second = await listenControlSocket(socketPath, async () => ({ ok: true, command: 'stop' }));
+    // A master killed outright leaves its bound socket file behind: nothing listens on it, and
+    // bind(2) on that path fails (EADDRINUSE) until it is removed. Bound under umask 022, its mode
+    // (0755) tells it from the control socket's own (0600); inode numbers may be reused.
+    const bind = `process.umask(0o022); require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('listening'))`;
+    const dead = spawn(process.execPath, ['-e', bind], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await once(dead.stdout!, 'data');
+    dead.kill('SIGKILL');
+    await once(dead, 'exit');
+    const stale = await lstat(socketPath);
+    expect(stale.isSocket()).toBe(true);
+    expect(stale.mode & 0o777).toBe(0o755);
+    await expect(controlRequest(socketPath, { command: 'stop' }, 5_000)).rejects.toThrow(ControlUnavailableError);
+
+    const control = await listenControlSocket(socketPath, async () => ({ ok: true, command: 'stop' }));
     try {
+      const fresh = await lstat(socketPath);
+      expect(fresh.isSocket()).toBe(true);
+      expect(fresh.mode & 0o777).toBe(0o600);
       await expect(controlRequest(socketPath, { command: 'stop' }, 5_000)).resolves.toEqual({ ok: true, command: 'stop' });
     } finally {
-      await second.close();
+      await control.close();
     }
   });
 });
