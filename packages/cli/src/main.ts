@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
-import { BuildError, MissingEntryError } from '@fwjs/build';
+import type { BuildError } from '@fwjs/build';
 import { UsageError } from './usage-error.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -45,13 +45,16 @@ async function main(rawArgs: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof MissingEntryError || (error instanceof Error && error.name === 'CLIError')) {
-    process.stderr.write(`fw: ${error.message}\n`);
+  // @fwjs/build's errors are told apart by name, as the master's are below: importing their
+  // classes here would load the builder (and get-tsconfig) for every command, fw start included.
+  const name = error instanceof Error ? error.name : '';
+  if (error instanceof UsageError || name === 'MissingEntryError' || name === 'CLIError') {
+    process.stderr.write(`fw: ${(error as Error).message}\n`);
     process.exitCode = 2;
     return;
   }
-  if (error instanceof BuildError) {
-    process.stderr.write(`fw: build failed\n${error.formatted}`);
+  if (name === 'BuildError') {
+    process.stderr.write(`fw: build failed\n${(error as BuildError).formatted}`);
     process.exitCode = 1;
     return;
   }

@@ -15,6 +15,8 @@ export { appPaths, RELEASE_MANIFEST_FILE } from './app-paths.js';
 export type { ReleaseManifest } from './app-paths.js';
 export { latestBuild, hasBuild, markServing, publishBuild, pruneBuilds, readRelease, NoBuildError, KEEP_BUILDS } from './build-store.js';
 export type { ReleaseWriter } from './build-store.js';
+export { isAlive } from './process-alive.js';
+export { type Address, type AddressRules, DEFAULT_HOST, parseAddress, type TcpAddress, type UnixAddress } from './address.js';
 export { BindError, bindAll, parseBind, adoptSockets, inheritedSockets, listenEnvironment } from './sockets.js';
 export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
 export { describeEvent, eventFields } from './lifecycle-log.js';

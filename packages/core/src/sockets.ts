@@ -4,34 +4,23 @@ import { chmod, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { getSystemErrorName } from 'node:util';
+import { parseAddress, type TcpAddress, type UnixAddress } from './address.js';
 import type { ListeningSocket } from './fork-spawner.js';
 
-export interface TcpBind {
-  kind: 'tcp';
-  host: string;
-  port: number;
-}
+export type TcpBind = TcpAddress;
 
-export interface UnixBind {
-  kind: 'unix';
-  path: string;
+export interface UnixBind extends UnixAddress {
   /** File mode of the socket, e.g. 0o660: who may connect (a proxy in the same group). */
   mode: number;
 }
 
 export type Bind = TcpBind | UnixBind;
 
-/** `unix:/run/app.sock`, `127.0.0.1:3000`, `[::1]:3000`, `:3000` or `3000`. */
+/** What `--bind` and `bind` name (see parseAddress: a port alone is on 127.0.0.1); `socketMode` for a unix socket. */
 export function parseBind(spec: string, socketMode: number): Bind | null {
-  if (spec.startsWith('unix:')) {
-    const path = spec.slice('unix:'.length);
-    return path ? { kind: 'unix', path, mode: socketMode } : null;
-  }
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$|^(\d{1,5})$/.exec(spec);
-  if (!match) return null;
-  const port = Number(match[3] ?? match[4]);
-  if (port > 65_535) return null;
-  return { kind: 'tcp', host: match[1] ?? (match[2] || '0.0.0.0'), port };
+  const address = parseAddress(spec, { unix: true, portZero: true });
+  if (!address) return null;
+  return address.kind === 'unix' ? { ...address, mode: socketMode } : address;
 }
 
 /** A socket the master owns for its whole life: handed to every worker, closed only at stop. */

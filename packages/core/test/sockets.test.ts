@@ -76,7 +76,9 @@ describe('unix sockets', () => {
     expect(parseBind('unix:/run/app.sock', 0o600)).toEqual({ kind: 'unix', path: '/run/app.sock', mode: 0o600 });
     expect(parseBind('127.0.0.1:3000', 0o660)).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 3000 });
     expect(parseBind('[::1]:3000', 0o660)).toEqual({ kind: 'tcp', host: '::1', port: 3000 });
-    expect(parseBind('3000', 0o660)).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 3000 });
+    expect(parseBind('3000', 0o660)).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 3000 });
+    expect(parseBind(':3000', 0o660)).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 3000 });
+    expect(parseBind('0.0.0.0:0', 0o660)).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 0 });
     expect(parseBind('localhost:99999', 0o660)).toBeNull();
     expect(parseBind('unix:', 0o660)).toBeNull();
   });

@@ -1,14 +1,11 @@
-/** An address fw listens on, as a proxy reaches it. */
-export type Upstream = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+import { type Address, parseAddress } from '@fwjs/core';
 
-/** `unix:/run/app.sock`, `http://127.0.0.1:3000` (as fw status prints) or `127.0.0.1:3000`. */
+/** An address fw listens on, as a proxy reaches it. */
+export type Upstream = Address;
+
+/** `unix:/run/app.sock`, `http://127.0.0.1:3000` (as fw status prints) or `127.0.0.1:3000`: see parseAddress. */
 export function parseUpstream(spec: string): Upstream | null {
-  if (spec.startsWith('unix:')) return spec.length > 5 ? { kind: 'unix', path: spec.slice(5) } : null;
-  const match = /^(?:https?:\/\/)?(?:\[([^\]]+)\]|([^:/]+)):(\d{1,5})\/?$/.exec(spec);
-  if (!match) return null;
-  const port = Number(match[3]);
-  if (port < 1 || port > 65_535) return null;
-  return { kind: 'tcp', host: match[1] ?? match[2]!, port };
+  return parseAddress(spec, { unix: true, url: true });
 }
 
 export function nginxServer(upstream: Upstream): string {

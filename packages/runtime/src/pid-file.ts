@@ -3,7 +3,7 @@ import { constants, type BigIntStats } from 'node:fs';
 import { link, lstat, mkdir, open, readFile, realpath, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeNewFile } from '@fwjs/core';
+import { isAlive, writeNewFile } from '@fwjs/core';
 import { controlRequest } from './control-client.js';
 
 export class AlreadyRunningError extends Error {
@@ -84,16 +84,6 @@ export async function claimPidFile(pidFile: string, takingOverFrom?: number): Pr
 export async function releasePidFile(pidFile: string): Promise<void> {
   const holder = await readHolder(pidFile).catch(() => null);
   if (holder?.pid === process.pid) await rm(pidFile, { force: true });
-}
-
-/** Whether a process with this pid exists (one owned by another user counts). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** What is at the pid file's path: which inode, and the pid it names (null: none, or not a plain file). */

@@ -12,9 +12,7 @@ function spawnIdle(extraArgs: string[]): ChildProcess {
 
 async function spawned(child: ChildProcess): Promise<number> {
   // The command line is the child's own once it has exec'd node.
-  for (let i = 0; i < 100 && !(await readFile(`/proc/${child.pid}/cmdline`, 'utf8').catch(() => '')).includes('setTimeout'); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await expect.poll(() => readFile(`/proc/${child.pid}/cmdline`, 'utf8').catch(() => ''), { timeout: 1_000, interval: 10 }).toContain('setTimeout');
   return child.pid!;
 }
 

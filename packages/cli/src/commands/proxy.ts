@@ -21,7 +21,7 @@ import {
   type Upstream,
 } from '@fwjs/proxy';
 import { controlRequest, runningMasterPid } from '@fwjs/runtime';
-import { appPaths } from '@fwjs/core';
+import { appPaths, isAlive } from '@fwjs/core';
 import { appSettings, resolveAppDir } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import type { Settings } from '../config/settings.js';
@@ -293,11 +293,7 @@ async function stopInstance(appDir: string, color: Color, closeIdle: boolean): P
   await controlRequest(paths.controlSocket, { command: 'stop', closeIdle }, 10_000);
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
+    if (!isAlive(pid)) return;
     await sleep(50);
   }
   throw new Error(`${color} (pid ${pid}) did not stop within 180 s`);

@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { runMaster } from '@fwjs/runtime';
-import { hasBuild, parseBind } from '@fwjs/core';
+import { hasBuild, parseAddress, parseBind } from '@fwjs/core';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import { UsageError } from '../usage-error.js';
@@ -19,12 +19,11 @@ function badBind(spec: string): never {
   throw new UsageError(`invalid --bind "${spec}": expected unix:/path/to.sock, HOST:PORT or PORT`);
 }
 
-/** `HOST:PORT` or `PORT` (on 127.0.0.1). */
+/** `--metrics HOST:PORT` or `PORT` (on 127.0.0.1): where fw serves its metrics over TCP. */
 function parseHostPort(flag: string, value: string): { host: string; port: number } {
-  const match = /^(?:(.+):)?(\d{1,5})$/.exec(value.trim());
-  const port = Number(match?.[2]);
-  if (!match || port > 65_535) throw new UsageError(`invalid ${flag} "${value}": expected HOST:PORT or PORT, e.g. 127.0.0.1:9100`);
-  return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+  const address = parseAddress(value, { portZero: true });
+  if (address?.kind !== 'tcp') throw new UsageError(`invalid ${flag} "${value}": expected HOST:PORT or PORT, e.g. 127.0.0.1:9100`);
+  return { host: address.host, port: address.port };
 }
 
 const args = {
@@ -83,14 +82,17 @@ export default defineCommand({
     if (logFormat !== 'text' && logFormat !== 'json') {
       throw new UsageError(`invalid --log-format "${logFormat}": expected text or json`);
     }
+    let built = false;
     if (!(await hasBuild(settings.appDir))) {
       const { publishRelease } = await import('@fwjs/build');
       const result = await publishRelease(settings.appDir, settings.entry);
       process.stdout.write(`[fw] no build yet: built ${settings.entry} (build ${result.build.id}) in ${result.ms} ms\n`);
+      built = true;
     }
     // Reading fw.config.ts or building started esbuild's service process; the master needs
-    // neither for the rest of its life (a process and several MB less).
-    (await import('esbuild')).stop();
+    // neither for the rest of its life (a process and several MB less). With neither, esbuild was
+    // never loaded: importing it only to stop it would load it on every start.
+    if (settings.configFile !== null || built) (await import('esbuild')).stop();
     process.exitCode = await runMaster({
       appDir: settings.appDir,
       binds,

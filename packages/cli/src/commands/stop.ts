@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCommand } from 'citty';
-import { isAlive, runningMasterPid } from '@fwjs/runtime';
+import { isAlive } from '@fwjs/core';
+import { runningMasterPid } from '@fwjs/runtime';
 import { rejectUnknownFlags } from '../args.js';
 import { askMaster, masterArgs, masterPaths } from '../master-request.js';
 

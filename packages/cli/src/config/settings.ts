@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_HOST } from '@fwjs/core';
 import { parseTrust, type TrustSetting } from '@fwjs/proxy';
 import { UsageError } from '../usage-error.js';
 import type { FwConfig } from './define-config.js';
@@ -30,6 +31,8 @@ export interface Settings {
   socketMode: number;
   /** Fastify's trustProxy for the workers, from `proxy.trust`; false trusts nothing. */
   trustProxy: TrustSetting;
+  /** The fw.config.* file read (with bundle-require, on esbuild), or null when the app has none. */
+  configFile: string | null;
 }
 
 type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'longLivedTimeout' | 'bakeTime' | 'bootTimeout' | 'timeout' | 'maxRequests' | 'maxRequestsJitter' | 'maxMemory';
@@ -105,7 +108,7 @@ const specs: { [K in Key]: Spec<K extends 'entry' | 'host' ? string : number> } 
   maxMemory: { flag: '--max-memory', env: ['FW_MAX_MEMORY'], expected: `megabytes, 0 for no limit or at least ${MIN_MAX_MEMORY_MB}, e.g. 512`, default: () => 0, parse: wholeNumber(0, 1_048_576), check: checkMaxMemory },
   entry: { flag: '--entry', env: [], expected: 'a path such as src/app.ts', default: () => '', parse: text },
   port: { flag: '--port', env: ['PORT'], expected: 'a whole number from 0 to 65535, e.g. 3000', default: () => 3000, parse: wholeNumber(0, 65_535) },
-  host: { flag: '--host', env: ['HOST'], expected: 'an address such as 127.0.0.1 or 0.0.0.0', default: () => '127.0.0.1', parse: text },
+  host: { flag: '--host', env: ['HOST'], expected: 'an address such as 127.0.0.1 or 0.0.0.0', default: () => DEFAULT_HOST, parse: text },
   workers: { flag: '--workers', env: ['WEB_CONCURRENCY'], expected: 'a whole number from 1 to 256, e.g. 2', default: () => availableParallelism(), parse: wholeNumber(1, 256) },
   gracefulTimeout: { flag: '--graceful-timeout', env: ['FW_GRACEFUL_TIMEOUT'], expected: 'seconds, at least 2, e.g. 30', default: () => 30, parse: seconds, check: checkGracefulTimeout },
   bakeTime: { flag: '--bake-time', env: ['FW_BAKE_TIME'], expected: 'seconds, 0 for none, e.g. 5', default: () => 5, parse: secondsOrOff },
@@ -184,6 +187,7 @@ export function resolveSettings(sources: SettingSources): Settings {
     maxMemoryMb: pick('maxMemory') as number,
     ...resolveBinds(sources),
     trustProxy: resolveTrust(sources),
+    configFile: sources.configFile,
   };
 }
 
