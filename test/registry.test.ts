@@ -66,7 +66,8 @@ describe('a new user against a real registry: npm create fw@latest, then install
   const run = async (cwd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<string> => {
     const result = await npm(cwd, args, timeoutMs, { ...registry?.npmConfig, ...env });
     const outcome = result.timedOut ? `did not finish within ${timeoutMs / 1000} s` : `exited ${result.exitCode}`;
-    expect(result.exitCode, `npm ${args.join(' ')} in ${cwd} ${outcome}:\n${result.all}`).toBe(0);
+    // Verdaccio's own lines say why a package it proxies was not found (an uplink it cannot reach).
+    expect(result.exitCode, `npm ${args.join(' ')} in ${cwd} ${outcome}:\n${result.all}\n--- Verdaccio:\n${registry?.output().slice(-3000)}`).toBe(0);
     return result.all;
   };
 
