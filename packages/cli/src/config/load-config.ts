@@ -7,7 +7,12 @@ import type { FwConfig } from './define-config.js';
 /** Looked for in this order; the first that exists is the app's config. */
 export const CONFIG_FILES = ['fw.config.ts', 'fw.config.mts', 'fw.config.js', 'fw.config.mjs'] as const;
 
-/** Built on first use: zod is only loaded when the app has a config file. */
+/**
+ * Built on first use: zod is only loaded when the app has a config file. FwConfig, the type users
+ * write against, is where a setting is defined; the `satisfies` makes the compiler refuse this
+ * schema when it lacks one of FwConfig's keys or has one FwConfig lacks. Values are checked in
+ * resolveSettings, whose keys are FwConfig's too.
+ */
 const configSchema = (z: typeof Zod) => z.strictObject({
   entry: z.string().optional(),
   entryKind: z.enum(['instance', 'factory', 'plugin', 'listener']).optional(),
@@ -24,8 +29,11 @@ const configSchema = (z: typeof Zod) => z.strictObject({
   maxMemory: z.unknown().optional(),
   bind: z.unknown().optional(),
   socketMode: z.unknown().optional(),
-  proxy: z.strictObject({ trust: z.unknown().optional() }).optional(),
-});
+  proxy: z.strictObject({ trust: z.unknown().optional() } satisfies ShapeOf<NonNullable<FwConfig['proxy']>>).optional(),
+} satisfies ShapeOf<FwConfig>);
+
+/** One schema per key of T, no more and no fewer. */
+type ShapeOf<T> = { [K in keyof Required<T>]: Zod.ZodType };
 
 export interface LoadedConfig {
   config: FwConfig;

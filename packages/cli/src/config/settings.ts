@@ -35,7 +35,8 @@ export interface Settings {
   configFile: string | null;
 }
 
-type Key = 'entry' | 'port' | 'host' | 'workers' | 'gracefulTimeout' | 'longLivedTimeout' | 'bakeTime' | 'bootTimeout' | 'timeout' | 'maxRequests' | 'maxRequestsJitter' | 'maxMemory';
+/** The settings that are one value each, read from a flag, the environment or fw.config.ts (the rest have readers of their own below). */
+type Key = Exclude<keyof FwConfig, 'entryKind' | 'bind' | 'socketMode' | 'proxy'>;
 
 interface Spec<T> {
   flag: string;
