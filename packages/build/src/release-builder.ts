@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildOptions, Message, Plugin } from 'esbuild';
 import { appPaths } from '@fwjs/core';
-import { BuildError, MissingEntryError } from './build-errors.js';
+import { BuildError, MissingEntryError } from './errors.js';
 import { computedImportsPlugin } from './computed-imports.js';
 import { decoratorMetadataPlugin } from './decorator-metadata.js';
 import { TsconfigLookup } from './tsconfig-lookup.js';

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BuildError, MissingEntryError } from '../src/build-errors.js';
+import { BuildError, MissingEntryError } from '../src/errors.js';
 import { commonAncestor, ReleaseBuilder } from '../src/release-builder.js';
 import { writeRelease } from '../src/release-writer.js';
 

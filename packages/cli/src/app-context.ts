@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from './config/load-config.js';
 import { resolveSettings, type Settings } from './config/settings.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from './errors.js';
 
 /** Resolves the app folder, reads its config and settles every setting, or fails with one line. */
 export async function appSettings(dirArgument: string | undefined, flags: Parameters<typeof resolveSettings>[0]['flags']): Promise<Settings> {

@@ -1,5 +1,5 @@
 import type { ArgsDef } from 'citty';
-import { UsageError } from './usage-error.js';
+import { UsageError } from './errors.js';
 
 /** citty accepts any flag; a typo like `--prot` must not be silently ignored. */
 export function rejectUnknownFlags(command: string, rawArgs: string[], args: ArgsDef): void {

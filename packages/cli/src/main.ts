@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { defineCommand, runCommand, showUsage, type CommandDef } from 'citty';
-import type { BuildError } from '@fwjs/build';
-import { UsageError } from './usage-error.js';
+import type { BuildError, MissingEntryError } from '@fwjs/build';
+import type { BindError, NoBuildError } from '@fwjs/core';
+import type { AlreadyRunningError, ControlUnavailableError, PidFileError } from '@fwjs/runtime';
+import { type MasterError, UsageError } from './errors.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -44,21 +46,53 @@ async function main(rawArgs: string[]): Promise<void> {
   await runCommand(command, { rawArgs: rawArgs.slice(1) });
 }
 
+/** The codes reported below: the type-only imports check each one against its class. */
+type ReportedCode =
+  | UsageError['code']
+  | MissingEntryError['code']
+  | BuildError['code']
+  | ControlUnavailableError['code']
+  | AlreadyRunningError['code']
+  | PidFileError['code']
+  | NoBuildError['code']
+  | BindError['code']
+  | MasterError['code'];
+
+/**
+ * What fw prints for the error that ended a command, and the exit code, chosen by the error's
+ * stable code (docs/errors.md). By code, not by class: importing @fwjs/build's or @fwjs/runtime's
+ * classes here would load the builder (and get-tsconfig) or the master for every command. And a
+ * code is read from any error that carries one, so an error from a second copy of a package
+ * (where instanceof would fail) is still reported as what it is.
+ */
+function report(error: unknown): { text: string; exitCode: number } {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  // Any other string (a Node.js ENOENT…) matches no case below: it is reported with its stack.
+  switch (code as ReportedCode | undefined) {
+    // Bad input: one line, exit code 2, nothing started.
+    case 'FW_USAGE':
+    case 'FW_MISSING_ENTRY':
+      return { text: `fw: ${(error as Error).message}\n`, exitCode: 2 };
+    case 'FW_BUILD_FAILED':
+      return { text: `fw: build failed\n${(error as BuildError).formatted}`, exitCode: 1 };
+    // Refusals whose message says what to do: one line, exit code 1, no stack.
+    case 'FW_NO_MASTER':
+    case 'FW_ALREADY_RUNNING':
+    case 'FW_PID_FILE':
+    case 'FW_NO_BUILD':
+    case 'FW_BIND_FAILED':
+    case 'FW_MASTER_REFUSED':
+      return { text: `fw: ${(error as Error).message}\n`, exitCode: 1 };
+  }
+  // citty's own argument errors (a missing required argument…) are bad input too. It exports no
+  // class to test and its codes are its own, so its name is what tells them apart.
+  if (error instanceof Error && error.name === 'CLIError') return { text: `fw: ${error.message}\n`, exitCode: 2 };
+  // Anything else is unexpected: the stack is what a bug report needs.
+  return { text: `fw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`, exitCode: 1 };
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
-  // @fwjs/build's errors are told apart by name, as the master's are below: importing their
-  // classes here would load the builder (and get-tsconfig) for every command, fw start included.
-  const name = error instanceof Error ? error.name : '';
-  if (error instanceof UsageError || name === 'MissingEntryError' || name === 'CLIError') {
-    process.stderr.write(`fw: ${(error as Error).message}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (name === 'BuildError') {
-    process.stderr.write(`fw: build failed\n${(error as BuildError).formatted}`);
-    process.exitCode = 1;
-    return;
-  }
-  const known = error instanceof Error && ['ControlUnavailableError', 'AlreadyRunningError', 'PidFileError', 'NoBuildError', 'BindError', 'MasterError'].includes(error.name);
-  process.stderr.write(`fw: ${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  const { text, exitCode } = report(error);
+  process.stderr.write(text);
+  process.exitCode = exitCode;
 });

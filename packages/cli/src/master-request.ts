@@ -3,6 +3,7 @@ import { type ControlRequest, type ControlResponse, controlRequest } from '@fwjs
 import { appPaths } from '@fwjs/core';
 import { resolveAppDir } from './app-context.js';
 import { dirArg } from './args.js';
+import { MasterError } from './errors.js';
 
 /** The arguments of every command that talks to a running master: the app folder and instance. */
 export const masterArgs = {
@@ -16,18 +17,6 @@ export function masterPaths(parsed: { dir?: string; instance?: string }): Return
 }
 
 type Command = ControlRequest['command'];
-
-/** The master answered with an error (or with an answer to another request, e.g. an older fw). */
-export class MasterError extends Error {
-  override name = 'MasterError';
-  constructor(
-    message: string,
-    /** The master's own stack, when it sent one. */
-    readonly masterStack?: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Sends one request to the master and returns its answer to that command. An error answer (or

@@ -1,4 +1,3 @@
-/** Bad flags, environment or config: printed as one line, exit code 2, nothing started. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+// UsageError lives in errors.ts with the CLI's other errors; this path stays for the config
+// loaders (src/config/*), which import it from here.
+export { UsageError } from './errors.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveSettings } from '../src/config/settings.js';
-import { UsageError } from '../src/usage-error.js';
+import { UsageError } from '../src/errors.js';
 
 const base = { appDir: '/app', flags: {}, env: {}, config: {}, configFile: '/app/fw.config.ts' };
 

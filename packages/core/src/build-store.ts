@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { access, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { appPaths, RELEASE_MANIFEST_FILE, type ReleaseManifest } from './app-paths.js';
+import { NoBuildError } from './errors.js';
 import type { BuildRef } from './spawner.js';
 
 /**
@@ -10,16 +11,6 @@ import type { BuildRef } from './spawner.js';
  * crashed worker. The same for `fw build` and `fw dev`.
  */
 export const KEEP_BUILDS = 5;
-
-export class NoBuildError extends Error {
-  override name = 'NoBuildError';
-  /** True when the build is there but cannot be read (permissions, a link loop): not a missing build. */
-  readonly unreadable: boolean;
-  constructor(message: string, unreadable = false) {
-    super(message);
-    this.unreadable = unreadable;
-  }
-}
 
 /** Missing is "run fw build"; anything else (EACCES, ELOOP, EIO…) is reported as it is, with its path. */
 function isMissing(error: unknown): boolean {

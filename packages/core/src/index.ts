@@ -1,6 +1,6 @@
 export { Supervisor } from './supervisor.js';
 export type { SupervisorOptions, SupervisorEvent, SupervisorStatus, SupervisorCounters, RolloutOutcome, RetireReason, KillReason } from './supervisor.js';
-export { WorkerHandle, WorkerStartError } from './worker-handle.js';
+export { WorkerHandle } from './worker-handle.js';
 export type { WorkerInfo, WorkerState, WorkerExit, RecycleCause } from './worker-handle.js';
 export type { Spawner, SpawnRequest, WorkerProcess, BuildRef } from './spawner.js';
 export { ForkSpawner, ForkedWorker, forkWorker } from './fork-spawner.js';
@@ -9,15 +9,17 @@ export { restartDelay, defaultBackoff } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { CommandQueue } from './command-queue.js';
 export * from './exit-codes.js';
+// Every error class with its stable code (docs/errors.md), and FwError, the base they share.
+export * from './errors.js';
 export { isMasterMessage, isWorkerMessage, serializeError, tag, FW_TAG } from './ipc.js';
 export type { MasterMessage, WorkerMessage, SerializedError, SocketMessage, LoadMessage, WorkerStats } from './ipc.js';
 export { appPaths, RELEASE_MANIFEST_FILE } from './app-paths.js';
 export type { ReleaseManifest } from './app-paths.js';
-export { latestBuild, hasBuild, markServing, publishBuild, pruneBuilds, readRelease, NoBuildError, KEEP_BUILDS } from './build-store.js';
+export { latestBuild, hasBuild, markServing, publishBuild, pruneBuilds, readRelease, KEEP_BUILDS } from './build-store.js';
 export type { ReleaseWriter } from './build-store.js';
 export { isAlive } from './process-alive.js';
 export { type Address, type AddressRules, DEFAULT_HOST, parseAddress, type TcpAddress, type UnixAddress } from './address.js';
-export { BindError, bindAll, parseBind, adoptSockets, inheritedSockets, listenEnvironment } from './sockets.js';
+export { bindAll, parseBind, adoptSockets, inheritedSockets, listenEnvironment } from './sockets.js';
 export type { Bind, TcpBind, UnixBind, OwnedSocket } from './sockets.js';
 export { describeEvent, eventFields } from './lifecycle-log.js';
 export { writeNewFile } from './new-file.js';

@@ -12,10 +12,14 @@
  * A worker that cannot boot sends `boot-error` and exits with EXIT_BOOT_ERROR.
  */
 
+import { FwError } from './errors.js';
+
 export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /** An FwError's stable code (docs/errors.md): what JSON logs and `fw status --json` carry for machines. */
+  code?: string;
 }
 
 /** How a worker should listen on one handed socket: the handle comes with the message. */
@@ -111,7 +115,12 @@ function hasFwTag(value: object): boolean {
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
-    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack ? { stack: error.stack } : {}),
+      ...(error instanceof FwError ? { code: error.code } : {}),
+    };
   }
   return { name: 'Error', message: String(error) };
 }

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { parseAddress, type TcpAddress, type UnixAddress } from './address.js';
+import { BindError } from './errors.js';
 import type { ListeningSocket } from './fork-spawner.js';
 
 export type TcpBind = TcpAddress;
@@ -27,10 +28,6 @@ export function parseBind(spec: string, socketMode: number): Bind | null {
 export interface OwnedSocket extends ListeningSocket {
   bind: Bind;
   close(): void;
-}
-
-export class BindError extends Error {
-  override name = 'BindError';
 }
 
 interface ServerHandle {

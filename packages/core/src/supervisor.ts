@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { defaultBackoff, restartDelay, type BackoffPolicy } from './backoff.js';
 import { CommandQueue } from './command-queue.js';
+import { LaunchFailed, RolloutAborted, WorkerStartError } from './errors.js';
 import { describeExit } from './exit-codes.js';
 import { type DrainedLongLived, serializeError, type SerializedError } from './ipc.js';
 import type { BuildRef, Spawner } from './spawner.js';
-import { WorkerHandle, WorkerStartError, type RecycleCause, type WorkerExit, type WorkerInfo } from './worker-handle.js';
+import { WorkerHandle, type RecycleCause, type WorkerExit, type WorkerInfo } from './worker-handle.js';
 import { connectionsToShed } from './connection-balance.js';
 
 export interface SupervisorOptions {
@@ -99,19 +100,6 @@ const DEFAULT_BALANCE_INTERVAL_MS = 5_000;
 
 /** How long a rollout waits for the old workers to stop accepting before it reports success. */
 const STOP_ACCEPTING_WAIT_MS = 2_000;
-
-/** A generation that did not become ready: its number, and why. */
-class LaunchFailed extends Error {
-  constructor(readonly generation: number, override readonly cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause));
-  }
-}
-
-class RolloutAborted extends Error {
-  constructor() {
-    super('the master is stopping');
-  }
-}
 
 /**
  * One per master: the desired worker count, the current build, and the workers grouped in
@@ -631,9 +619,10 @@ export class Supervisor {
 
 function describeStartError(error: unknown): SerializedError {
   if (error instanceof WorkerStartError && error.workerError) {
-    // The worker's own stack is what a person needs; the message says which worker it was.
-    const { name, stack } = error.workerError;
-    return { name, message: error.message, ...(stack ? { stack } : {}) };
+    // The worker's own stack is what a person needs; the message says which worker it was. Its
+    // code too when it has one (FW_APP_CONTRACT says more than FW_WORKER_START).
+    const { name, stack, code } = error.workerError;
+    return { name, message: error.message, ...(stack ? { stack } : {}), code: code ?? error.code };
   }
   return serializeError(error);
 }

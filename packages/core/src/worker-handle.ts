@@ -1,3 +1,4 @@
+import { WorkerStartError } from './errors.js';
 import { EXIT_BOOT_ERROR, describeExit } from './exit-codes.js';
 import type { DrainedLongLived, MasterMessage, SerializedError, WorkerMessage, WorkerStats } from './ipc.js';
 import type { BuildRef, WorkerProcess } from './spawner.js';
@@ -37,19 +38,6 @@ export interface DrainReport {
 export interface WorkerExit {
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-/** Why a worker of a new generation never became ready: carries the worker's own stack. */
-export class WorkerStartError extends Error {
-  constructor(
-    message: string,
-    readonly workerId: number,
-    readonly generation: number,
-    readonly workerError: SerializedError | undefined,
-  ) {
-    super(message);
-    this.name = 'WorkerStartError';
-  }
 }
 
 /**

@@ -2,7 +2,8 @@ import { chmod, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hasBuild, latestBuild, markServing, NoBuildError, publishBuild } from '../src/build-store.js';
+import { hasBuild, latestBuild, markServing, publishBuild } from '../src/build-store.js';
+import { NoBuildError } from '../src/errors.js';
 
 describe('build store', () => {
   let appDir: string;

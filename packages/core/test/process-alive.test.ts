@@ -16,9 +16,10 @@ describe('isAlive', () => {
   });
 
   it.runIf(process.platform === 'linux')('is false for a zombie: exited, not yet reaped', async () => {
-    // A shell that execs a sleeper after forking a child that exits at once: the child stays a
-    // zombie, since the sleeper (its parent now) never waits for it.
-    const parent = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // A shell forks a child that exits after 0.5 s, then execs a sleeper: the child exits once its
+    // parent is the sleeper, which never waits for it, so it stays a zombie. (A child that exited
+    // at once could be reaped by the shell before its exec.)
+    const parent = spawn('sh', ['-c', 'sleep 0.5 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const [line] = (await once(parent.stdout, 'data')) as [Buffer];
       const zombie = Number(line.toString().trim());

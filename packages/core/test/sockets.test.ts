@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { bindAll, BindError } from '../src/sockets.js';
+import { BindError } from '../src/errors.js';
+import { bindAll } from '../src/sockets.js';
 
 describe('bindAll', () => {
   it('binds without accepting: nothing answers until a worker listens', async () => {

@@ -360,6 +360,8 @@ describe('a refused rollout', () => {
         name: 'TypeError',
         message: "worker 5 (pid 1005) of generation 2 failed to start: Cannot read properties of undefined (reading 'port')",
         stack,
+        // The app's own error has no fw code: the refusal's is the worker's failure to start.
+        code: 'FW_WORKER_START',
       },
     });
     // It exited on its own with the boot-error code; the refusal did not wait for the boot timeout.

@@ -1,9 +1,6 @@
 import net from 'node:net';
 import type { ControlRequest, ControlResponse } from './control-protocol.js';
-
-export class ControlUnavailableError extends Error {
-  override name = 'ControlUnavailableError';
-}
+import { ControlUnavailableError } from './errors.js';
 
 /** Sends one request to a running master and waits for its answer (a reload waits for the rollout). */
 export function controlRequest(socketPath: string, request: ControlRequest, timeoutMs: number): Promise<ControlResponse> {

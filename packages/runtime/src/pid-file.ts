@@ -5,15 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, writeNewFile } from '@fwjs/core';
 import { controlRequest } from './control-client.js';
-
-export class AlreadyRunningError extends Error {
-  override name = 'AlreadyRunningError';
-}
-
-/** The pid file cannot be written (a full disk, no permission, a read-only file system…). */
-export class PidFileError extends Error {
-  override name = 'PidFileError';
-}
+import { AlreadyRunningError, PidFileError } from './errors.js';
 
 /** How often a claim re-reads a pid file that changes under it before giving up. */
 const CLAIM_ATTEMPTS = 20;

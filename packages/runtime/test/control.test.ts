@@ -4,8 +4,9 @@ import { lstat, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { controlRequest, ControlUnavailableError } from '../src/control-client.js';
+import { controlRequest } from '../src/control-client.js';
 import { listenControlSocket } from '../src/control-server.js';
+import { ControlUnavailableError } from '../src/errors.js';
 
 describe('control socket', () => {
   let dir: string;

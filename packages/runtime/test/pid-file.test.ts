@@ -3,7 +3,8 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlreadyRunningError, claimPidFile, parsePid, PidFileError, releasePidFile, runningMasterPid, runsFwStart } from '../src/pid-file.js';
+import { AlreadyRunningError, PidFileError } from '../src/errors.js';
+import { claimPidFile, parsePid, releasePidFile, runningMasterPid, runsFwStart } from '../src/pid-file.js';
 
 /** A live process whose command line reads like `fw start` (or not), as /proc shows it. */
 function spawnIdle(extraArgs: string[]): ChildProcess {

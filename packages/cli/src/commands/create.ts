@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { rejectUnknownFlags } from '../args.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 
 const args = {
   dir: { type: 'positional', required: false, description: 'The folder for the new app; the app is named after it' },

@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags } from '../args.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 
 const args = {
   ...dirArg,

@@ -25,7 +25,7 @@ import { appPaths, isAlive } from '@fwjs/core';
 import { appSettings, resolveAppDir } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
 import type { Settings } from '../config/settings.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 
 const COLORS: Color[] = ['blue', 'green'];
 const colorSocket = (appDir: string, color: Color) => path.join(appPaths(appDir).fw, `${color}.sock`);

@@ -3,7 +3,7 @@ import { runMaster } from '@fwjs/runtime';
 import { hasBuild, parseAddress, parseBind } from '@fwjs/core';
 import { appSettings } from '../app-context.js';
 import { dirArg, rejectUnknownFlags, repeatedFlag } from '../args.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 
 function checkHealthPath(value: string): string {
   if (!/^\/[\w\-./]*$/.test(value)) throw new UsageError(`invalid --health-path "${value}": expected a path such as /healthz`);

@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { rejectUnknownFlags } from '../args.js';
-import { askMaster, MasterError, masterArgs } from '../master-request.js';
+import { MasterError } from '../errors.js';
+import { askMaster, masterArgs } from '../master-request.js';
 
 const args = masterArgs;
 

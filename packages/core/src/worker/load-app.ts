@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { AppContractError } from '../errors.js';
 import { describe, detectEntryKind, ENTRY_KINDS, type EntryExports, type EntryKind } from './entry-kind.js';
 import type { CapturedListen, ListenCapture } from './listen-capture.js';
 
@@ -19,10 +20,6 @@ export type LoadedApp =
   | { kind: 'listener'; listener: RequestListener }
   /** The app called `listen` itself: fw attaches that server to the master's sockets. */
   | { kind: 'server'; listen: CapturedListen };
-
-export class AppContractError extends Error {
-  override name = 'AppContractError';
-}
 
 const contract =
   'The entry must default-export a Fastify instance, a function returning one, a Fastify plugin ' +
