@@ -78,7 +78,8 @@ describe('fw dev', () => {
     // Every state in between must be one that cannot serve: the throw goes in first.
     await app.breakStartup('cannot reach the database (deliberate)');
     await app.setVersion('v-broken');
-    const thrown = await dev.waitFor(/the app failed to start[\s\S]*the previous version keeps serving/, 15_000, mark);
+    // A fresh worker boots the broken build: 30 s, since CI runs this suite on three Node.js at once.
+    const thrown = await dev.waitFor(/the app failed to start[\s\S]*the previous version keeps serving/, 30_000, mark);
     expect(thrown[0]).toContain('cannot reach the database (deliberate)');
     expect(thrown[0]).toMatch(/src\/app\.ts:\d+:\d+/);
 
